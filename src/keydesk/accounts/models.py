@@ -1,0 +1,147 @@
+"""People of a tenant (staff and contacts), teams, and API tokens."""
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from keydesk.core.models import TenantOwned
+
+
+class UserManager(BaseUserManager):
+    def create_superuser(self, username, email, password=None, **extra):
+        """Creates a platform operator (no tenant) for /ops/; used by `keydesk manage createsuperuser`."""
+        user = self.model(username=username, email=self.normalize_email(email), is_superuser=True)
+        user.name = extra.get("name", username)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractBaseUser):
+    """A person of one tenant, signing in with (tenant, email); or a platform operator (no tenant)."""
+
+    class Kind(models.TextChoices):
+        STAFF = "staff", "Staff"
+        CONTACT = "contact", "Contact"
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MANAGER = "manager", "Manager"
+        SUPERVISOR = "supervisor", "Supervisor"
+        AGENT = "agent", "Agent"
+
+    # Django's USERNAME_FIELD: an internal key, never shown; people sign in by email.
+    username = models.CharField(max_length=64, unique=True, default=uuid.uuid4)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="users"
+    )
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CONTACT)
+    role = models.CharField(max_length=12, choices=Role.choices, blank=True)
+    is_guest = models.BooleanField(
+        "This user is a guest",
+        default=False,
+        help_text="Guests sign in only with a Temporary Access Pass and receive no email.",
+    )
+    language = models.CharField(max_length=35, blank=True, help_text="A language tag, e.g. en or fr-CA.")
+    phone = models.CharField(max_length=32, blank=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_superuser = models.BooleanField(default=False, help_text="Platform operator (no tenant).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", Lower("email"), name="accounts_user_unique_email_per_tenant"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "kind", "name"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    @property
+    def is_staff(self) -> bool:
+        """Django admin access: platform operators only, never a tenant's people."""
+        return self.is_superuser and self.tenant_id is None
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.kind == self.Kind.STAFF
+
+    @property
+    def is_contact(self) -> bool:
+        return self.kind == self.Kind.CONTACT
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_active and self.is_staff
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_active and self.is_staff
+
+
+class Team(TenantOwned):
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(User, related_name="teams", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("name"), name="accounts_team_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(TenantOwned):
+    """A named API credential; only a SHA-256 of the secret is kept (tokens carry 256 random bits)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class SignInSession(TenantOwned):
+    """One signed-in browser session: how and when the person signed in, from where."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    methods = models.JSONField(default=list, help_text="Authentication methods used (RFC 8176 amr).")
+    auth_time = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-auth_time"]

@@ -1,0 +1,61 @@
+"""Reading people, teams and tokens of one tenant, as the acting person may see them."""
+
+from django.db.models import Q, QuerySet
+
+from keydesk.core.errors import NotFound
+
+from .models import ApiToken, Team, User
+from .permissions import Perm, require
+
+
+def person_list(
+    *, actor: User, kind: str, q: str | None = None, include_inactive: bool = True
+) -> QuerySet[User]:
+    require(actor, Perm.USER_VIEW)
+    people = User.objects.filter(tenant_id=actor.tenant_id, kind=kind)
+    if q:
+        q = q.strip()
+        people = people.filter(Q(email__icontains=q) | Q(name__icontains=q))
+    if not include_inactive:
+        people = people.filter(is_active=True)
+    return people.order_by("name", "email")
+
+
+def person_get(*, actor: User, user_id: int, kind: str | None = None) -> User:
+    require(actor, Perm.USER_VIEW)
+    people = User.objects.filter(tenant_id=actor.tenant_id)
+    if kind:
+        people = people.filter(kind=kind)
+    person = people.filter(pk=user_id).first()
+    if person is None:
+        raise NotFound("person")
+    return person
+
+
+def staff_choices(*, tenant) -> QuerySet[User]:
+    """Active staff a ticket can be assigned to."""
+    return User.objects.filter(tenant=tenant, kind=User.Kind.STAFF, is_active=True).order_by(
+        "name", "email"
+    )
+
+
+def team_list(*, tenant) -> QuerySet[Team]:
+    return Team.objects.filter(tenant=tenant).prefetch_related("members").order_by("name")
+
+
+def team_get(*, tenant, team_id: int) -> Team:
+    team = Team.objects.filter(tenant=tenant, pk=team_id).first()
+    if team is None:
+        raise NotFound("team")
+    return team
+
+
+def token_list(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(tenant_id=user.tenant_id, user=user).order_by("-created_at")
+
+
+def token_get(*, user: User, token_id: int) -> ApiToken:
+    token = token_list(user=user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("token")
+    return token

@@ -1,0 +1,324 @@
+"""Changing people, teams and API tokens; each action is atomic and records its event."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import password_validation
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from keydesk.core.errors import ApplicationError, PermissionDenied
+from keydesk.eventlog.actions import EventAction
+from keydesk.eventlog.services import record
+
+from .models import ApiToken, SignInSession, Team, User
+from .permissions import Perm, can_manage_person, require
+
+TOKEN_PREFIX = "kd_"
+# last_used_at is a hint for people, not an audit trail: one write a minute per token is enough.
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def normalize_email(raw: str, *, field: str = "email") -> str:
+    email = (raw or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError("invalid_email", "Enter a valid email address.", field=field) from None
+    return email
+
+
+def _check_kind_and_role(kind: str, role: str) -> str:
+    if kind not in User.Kind.values:
+        raise ApplicationError("invalid_kind", "Kind must be staff or contact.", field="kind")
+    if kind == User.Kind.STAFF:
+        if role not in User.Role.values:
+            raise ApplicationError(
+                "invalid_role", "Role must be admin, manager, supervisor or agent.", field="role"
+            )
+        return role
+    if role:
+        raise ApplicationError("invalid_role", "Contacts have no role.", field="role")
+    return ""
+
+
+def validate_new_password(password: str, *, user: User) -> None:
+    """Raise an ApplicationError on `password` naming every rule it breaks."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ApplicationError(
+            "weak_password", " ".join(exc.messages), field="password", status=400
+        ) from None
+
+
+def _check_actor_may_manage(actor: User | None, *, kind: str, role: str) -> None:
+    # No actor means the platform operator's command line, which may do anything.
+    if actor is not None and not can_manage_person(actor, kind=kind, role=role):
+        raise PermissionDenied("You are not allowed to manage this person.")
+
+
+def user_create(
+    *,
+    tenant,
+    actor: User | None,
+    email: str,
+    kind: str,
+    role: str = "",
+    name: str = "",
+    is_guest: bool = False,
+    language: str = "",
+    phone: str = "",
+    password: str | None = None,
+    request=None,
+) -> User:
+    email = normalize_email(email)
+    role = _check_kind_and_role(kind, role)
+    _check_actor_may_manage(actor, kind=kind, role=role)
+    user = User(
+        tenant=tenant, email=email, name=name.strip(), kind=kind, role=role, is_guest=is_guest,
+        language=language.strip(), phone=phone.strip(),
+    )
+    if password:
+        validate_new_password(password, user=user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+            record(
+                tenant, actor, EventAction.USER_CREATED, user, request,
+                kind=kind, role=role, is_guest=is_guest,
+            )
+    except IntegrityError:
+        raise ApplicationError(
+            "email_taken", "A person with this email already exists.", field="email", status=409
+        ) from None
+    return user
+
+
+USER_EDITABLE_FIELDS = ("email", "name", "role", "is_guest", "language", "phone")
+
+
+def _active_admin_count(tenant) -> int:
+    return User.objects.filter(
+        tenant=tenant, kind=User.Kind.STAFF, role=User.Role.ADMIN, is_active=True
+    ).count()
+
+
+def user_update(*, user: User, actor: User | None, request=None, **changes) -> User:
+    unknown = set(changes) - set(USER_EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError("invalid_field", f"Cannot change {', '.join(sorted(unknown))}.")
+    _check_actor_may_manage(actor, kind=user.kind, role=user.role)
+    if "email" in changes:
+        changes["email"] = normalize_email(changes["email"])
+    if "role" in changes:
+        changes["role"] = _check_kind_and_role(user.kind, changes["role"])
+        _check_actor_may_manage(actor, kind=user.kind, role=changes["role"])
+    for key in ("name", "language", "phone"):
+        if key in changes:
+            changes[key] = (changes[key] or "").strip()
+    changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
+    if not changed:
+        return user
+    try:
+        with transaction.atomic():
+            locked = User.objects.select_for_update().get(pk=user.pk)
+            if (
+                changed.get("role", User.Role.ADMIN) != User.Role.ADMIN
+                and locked.role == User.Role.ADMIN
+                and locked.is_active
+                and _active_admin_count(user.tenant) <= 1
+            ):
+                raise ApplicationError(
+                    "last_admin", "The last active admin cannot lose the admin role.", field="role"
+                )
+            before = {k: getattr(locked, k) for k in changed}
+            for key, value in changed.items():
+                setattr(locked, key, value)
+            locked.save(update_fields=[*changed, "updated_at"])
+            record(
+                user.tenant, actor, EventAction.USER_UPDATED, locked, request,
+                changes={k: [before[k], v] for k, v in changed.items()},
+            )
+    except IntegrityError:
+        raise ApplicationError(
+            "email_taken", "A person with this email already exists.", field="email", status=409
+        ) from None
+    return locked
+
+
+def end_sessions_of(user: User) -> int:
+    """End every open browser session of `user`; returns how many were open."""
+    open_sessions = SignInSession.objects.filter(user=user, ended_at__isnull=True)
+    keys = list(open_sessions.values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    open_sessions.update(ended_at=timezone.now())
+    return len(keys)
+
+
+def user_deactivate(*, user: User, actor: User | None, request=None) -> User:
+    _check_actor_may_manage(actor, kind=user.kind, role=user.role)
+    if actor is not None and actor.pk == user.pk:
+        raise ApplicationError("self_deactivation", "You cannot deactivate your own account.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.is_active:
+            return locked
+        if locked.role == User.Role.ADMIN and _active_admin_count(user.tenant) <= 1:
+            raise ApplicationError("last_admin", "The last active admin cannot be deactivated.")
+        locked.is_active = False
+        locked.save(update_fields=["is_active", "updated_at"])
+        sessions = end_sessions_of(locked)
+        record(user.tenant, actor, EventAction.USER_DEACTIVATED, locked, request, sessions_ended=sessions)
+    return locked
+
+
+def user_reactivate(*, user: User, actor: User | None, request=None) -> User:
+    _check_actor_may_manage(actor, kind=user.kind, role=user.role)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_active:
+            return locked
+        locked.is_active = True
+        locked.save(update_fields=["is_active", "updated_at"])
+        record(user.tenant, actor, EventAction.USER_REACTIVATED, locked, request)
+    return locked
+
+
+def user_set_password(*, user: User, actor: User | None, password: str, request=None) -> None:
+    if actor is not None and actor.pk != user.pk:
+        _check_actor_may_manage(actor, kind=user.kind, role=user.role)
+    validate_new_password(password, user=user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password", "updated_at"])
+        record(user.tenant, actor, EventAction.PASSWORD_CHANGED, user, request)
+
+
+# Teams
+
+
+def _check_team_members(tenant, members) -> list[User]:
+    members = list(members)
+    for member in members:
+        if member.tenant_id != tenant.pk or member.kind != User.Kind.STAFF:
+            raise ApplicationError("invalid_member", "Team members must be staff.", field="members")
+    return members
+
+
+def team_create(*, tenant, actor: User | None, name: str, members=(), request=None) -> Team:
+    if actor is not None:
+        require(actor, Perm.TEAM_MANAGE)
+    name = name.strip()
+    if not name:
+        raise ApplicationError("required", "Enter a name.", field="name")
+    members = _check_team_members(tenant, members)
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(tenant=tenant, name=name)
+            team.members.set(members)
+            record(tenant, actor, EventAction.TEAM_CREATED, team, request,
+                   members=[m.email for m in members])
+    except IntegrityError:
+        raise ApplicationError("name_taken", "A team with this name exists.", field="name") from None
+    return team
+
+
+def team_update(*, team: Team, actor: User | None, name: str, members, request=None) -> Team:
+    if actor is not None:
+        require(actor, Perm.TEAM_MANAGE)
+    name = name.strip()
+    if not name:
+        raise ApplicationError("required", "Enter a name.", field="name")
+    members = _check_team_members(team.tenant, members)
+    try:
+        with transaction.atomic():
+            team.name = name
+            team.save(update_fields=["name"])
+            team.members.set(members)
+            record(team.tenant, actor, EventAction.TEAM_UPDATED, team, request,
+                   members=[m.email for m in members])
+    except IntegrityError:
+        raise ApplicationError("name_taken", "A team with this name exists.", field="name") from None
+    return team
+
+
+def team_delete(*, team: Team, actor: User | None, request=None) -> None:
+    if actor is not None:
+        require(actor, Perm.TEAM_MANAGE)
+    with transaction.atomic():
+        record(team.tenant, actor, EventAction.TEAM_DELETED, team, request)
+        team.delete()
+
+
+# API tokens
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(*, user: User, actor: User | None, name: str, request=None) -> tuple[ApiToken, str]:
+    """Create a token for `user`; the returned plaintext is shown once and never stored."""
+    if actor is not None and actor.pk != user.pk:
+        raise PermissionDenied("People create their own API tokens.")
+    if actor is not None:
+        require(actor, Perm.API_TOKEN_OWN)
+    if not user.is_active or user.tenant_id is None:
+        raise ApplicationError("inactive_user", "This person cannot have API tokens.", field="email")
+    name = (name or "").strip() or "API token"
+    if len(name) > 100:
+        raise ApplicationError("too_long", "Use at most 100 characters.", field="name")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            tenant=user.tenant, user=user, name=name, prefix=prefix, secret_hash=_token_hash(secret)
+        )
+        record(user.tenant, actor, EventAction.TOKEN_CREATED, token, request,
+               owner=user.email, name=name, prefix=prefix)
+    return token, f"{TOKEN_PREFIX}{prefix}_{secret}"
+
+
+def token_revoke(*, token: ApiToken, actor: User | None, request=None) -> ApiToken:
+    if actor is not None and actor.pk != token.user_id:
+        raise PermissionDenied("People revoke their own API tokens.")
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if updated:
+            record(token.tenant, actor, EventAction.TOKEN_REVOKED, token, request, prefix=token.prefix)
+    token.refresh_from_db()
+    return token
+
+
+def token_authenticate(*, tenant, raw: str) -> ApiToken | None:
+    """The active token `raw` names in this tenant, or None; marks it used."""
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    prefix, _, secret = raw[len(TOKEN_PREFIX) :].partition("_")
+    if not prefix or not secret:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "tenant")
+        .filter(tenant=tenant, prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not constant_time_compare(token.secret_hash, _token_hash(secret)):
+        return None
+    if not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

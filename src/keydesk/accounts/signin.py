@@ -1,0 +1,194 @@
+"""The sign-in pipeline every method passes through (password now; TAP, SSO, passkeys later).
+
+A first-factor method runs `first_factor_stages`; each stage returns None to continue or a
+`Denied` with the reason. The partial state then lives in the session under one key for at
+most five minutes while `pending_stages` may send the person to a challenge (second factor,
+required actions). Only `finish` authenticates: new session key, methods and time recorded.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from keydesk.core.http import client_ip
+from keydesk.eventlog.actions import EventAction
+from keydesk.eventlog.services import record
+
+from .models import SignInSession, User
+
+PENDING_KEY = "keydesk.signin"
+PENDING_TTL_SECONDS = 300
+SIGN_IN_FAILED_MESSAGE = "The email or password is not correct, or this account cannot sign in."
+BACKEND = "keydesk.accounts.backends.TenantUserBackend"
+
+
+@dataclass
+class Attempt:
+    """What one sign-in knows as it passes the stages."""
+
+    request: object
+    tenant: object
+    email: str
+    method: str  # RFC 8176 amr value of the first factor: "pwd", later "tap", "hwk", …
+    secret: str = field(repr=False)
+    user: User | None = None
+
+
+@dataclass(frozen=True)
+class Denied:
+    reason: str  # for the event log (admins); people see one generic message
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`redirect_to` on success or challenge; `error` (generic) when denied."""
+
+    redirect_to: str | None = None
+    error: str | None = None
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return make_password("keydesk-no-such-account")
+
+
+def identify(attempt: Attempt) -> Denied | None:
+    """Find the person by email; an unknown email still costs one hash check (no enumeration)."""
+    email = attempt.email.strip().lower()
+    attempt.user = User.objects.filter(tenant=attempt.tenant, email=email).first()
+    if attempt.user is None:
+        check_password(attempt.secret, _dummy_hash())
+        return Denied("unknown_user")
+    return None
+
+
+def check_password_factor(attempt: Attempt) -> Denied | None:
+    """Verify the password; Django re-hashes it when the stored parameters are outdated."""
+    if attempt.method != "pwd":
+        return None
+    if not attempt.user.check_password(attempt.secret):
+        return Denied("wrong_password")
+    return None
+
+
+def check_account_may_sign_in(attempt: Attempt) -> Denied | None:
+    """Deactivated people and guests (TAP only) are refused after the factor check, so timing matches."""
+    user = attempt.user
+    if not user.is_active:
+        return Denied("inactive")
+    if user.is_guest and attempt.method != "tap":
+        return Denied("guest_method_not_allowed")
+    return None
+
+
+first_factor_stages: list[Callable[[Attempt], Denied | None]] = [
+    identify,
+    check_password_factor,
+    check_account_may_sign_in,
+]
+
+# Stages after the first factor: each takes (request, pending state) and returns None to go on,
+# or the URL of the page that asks the person for more (a second factor, a required action).
+pending_stages: list[Callable[[object, dict], str | None]] = []
+
+
+def safe_next(request, candidate: str | None, default: str = "/") -> str:
+    """A `next` parameter only ever leads to a path on this host."""
+    if (
+        candidate
+        and candidate.startswith("/")
+        and not candidate.startswith("//")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return candidate
+    return default
+
+
+def _fail(attempt: Attempt, denied: Denied) -> Outcome:
+    record(
+        attempt.tenant, attempt.user, EventAction.LOGIN_FAILED,
+        attempt.user or ("email", "", attempt.email[:254]), attempt.request,
+        method=attempt.method, reason=denied.reason,
+    )
+    return Outcome(error=SIGN_IN_FAILED_MESSAGE)
+
+
+def sign_in_with_first_factor(
+    request, *, email: str, secret: str, method: str, next_url: str | None = None
+) -> Outcome:
+    attempt = Attempt(request=request, tenant=request.tenant, email=email, method=method, secret=secret)
+    for stage in first_factor_stages:
+        denied = stage(attempt)
+        if denied is not None:
+            return _fail(attempt, denied)
+    request.session[PENDING_KEY] = {
+        "user_id": attempt.user.pk,
+        "tenant_id": attempt.tenant.pk,
+        "methods": [method],
+        "started_at": time.time(),
+        "next": safe_next(request, next_url),
+    }
+    return continue_sign_in(request)
+
+
+def pending_state(request) -> dict | None:
+    """The partial sign-in of this session, if it is for this tenant and under five minutes old."""
+    state = request.session.get(PENDING_KEY)
+    if not state or request.tenant is None or state.get("tenant_id") != request.tenant.pk:
+        return None
+    if time.time() - state["started_at"] > PENDING_TTL_SECONDS:
+        request.session.pop(PENDING_KEY, None)
+        return None
+    return state
+
+
+def continue_sign_in(request) -> Outcome:
+    """Run the stages after the first factor; finish when none of them asks for more."""
+    state = pending_state(request)
+    if state is None:
+        return Outcome(error="Your sign-in took too long. Please start again.")
+    for stage in pending_stages:
+        challenge_url = stage(request, state)
+        if challenge_url is not None:
+            return Outcome(redirect_to=challenge_url)
+    return finish(request, state)
+
+
+def finish(request, state: dict) -> Outcome:
+    """Authenticate: a new session key, the methods used and the time recorded, the event written."""
+    user = User.objects.select_related("tenant").get(pk=state["user_id"], tenant=request.tenant)
+    request.session.pop(PENDING_KEY, None)
+    now = timezone.now()
+    with transaction.atomic():
+        login(request, user, backend=BACKEND)  # rotates the session key
+        request.session["amr"] = state["methods"]
+        request.session["auth_time"] = int(now.timestamp())
+        request.session.save()
+        SignInSession.objects.create(
+            tenant=user.tenant, user=user, session_key=request.session.session_key,
+            methods=state["methods"], auth_time=now, ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        )
+        User.objects.filter(pk=user.pk).update(last_login=now)
+        record(user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"])
+    return Outcome(redirect_to=state["next"])
+
+
+def sign_out(request) -> None:
+    user = request.user
+    if user.is_authenticated:
+        with transaction.atomic():
+            SignInSession.objects.filter(session_key=request.session.session_key).update(
+                ended_at=timezone.now()
+            )
+            record(user.tenant, user, EventAction.LOGOUT, user, request)
+    logout(request)

@@ -1,0 +1,45 @@
+"""Host routing: every request outside /ops/ and /static/ belongs to exactly one tenant."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.template.response import TemplateResponse
+
+from .selectors import tenant_for_host
+
+# The operator's Django admin and static files are served whatever the host names.
+TENANTLESS_PREFIXES = ("/ops/", "/static/")
+
+
+class TenantMiddleware:
+    """Sets `request.tenant`, or answers 404 for an unknown host and 503 for a suspended tenant."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = None
+        if request.path.startswith(TENANTLESS_PREFIXES):
+            return self.get_response(request)
+        tenant = tenant_for_host(request.get_host())
+        if tenant is None:
+            return TemplateResponse(request, "web/unknown_host.html", status=404)
+        if not tenant.is_active:
+            return TemplateResponse(
+                request, "web/suspended.html", {"tenant": tenant}, status=503
+            )
+        request.tenant = tenant
+        return self.get_response(request)
+
+
+class TenantUserMiddleware:
+    """A session only counts on its own tenant's hosts; operators only count under /ops/."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            expected = request.tenant.pk if request.tenant is not None else None
+            if user.tenant_id != expected:
+                request.user = AnonymousUser()
+        return self.get_response(request)

@@ -1,0 +1,16 @@
+"""URL map: the operator's admin at /ops/, the API at /api/v1/, and the tenant web app."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from keydesk.api.api import api
+
+urlpatterns = [
+    path("ops/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("keydesk.accounts.urls")),
+    path("", include("keydesk.web.urls")),
+]
+
+handler404 = "keydesk.web.views.not_found"
+handler500 = "keydesk.web.views.server_error"

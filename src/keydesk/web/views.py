@@ -1,0 +1,25 @@
+"""Pages every tenant has: home (by role) and the error pages."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from keydesk.accounts.permissions import Perm, can
+
+
+@login_required
+def home(request):
+    if can(request.user, Perm.TICKET_WORK):
+        return redirect("tickets:list")
+    return redirect("portal:list")
+
+
+def not_found(request, exception=None):
+    return render(request, "web/not_found.html", status=404)
+
+
+def server_error(request):
+    return render(request, "web/server_error.html", status=500)
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "web/csrf_failure.html", status=403)
