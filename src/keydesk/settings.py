@@ -107,6 +107,8 @@ DATABASE_URL = _env("KEYDESK_DATABASE_URL", f"sqlite:///{DATA_DIR / 'keydesk.sql
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not memory, so tests see the locking the server sees (threads, live server).
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-keydesk.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock when a transaction starts, so two writers queue
         # instead of failing on lock upgrade; WAL lets readers go on meanwhile.
@@ -168,6 +170,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

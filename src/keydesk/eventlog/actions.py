@@ -5,6 +5,7 @@ from django.db import models
 
 class EventAction(models.TextChoices):
     TENANT_CREATED = "tenant.created", "Tenant created"
+    TENANT_STATUS_CHANGED = "tenant.status_changed", "Tenant suspended or reactivated"
     USER_CREATED = "user.created", "User created"
     USER_UPDATED = "user.updated", "User updated"
     USER_DEACTIVATED = "user.deactivated", "User deactivated"

@@ -1,7 +1,7 @@
 """Host routing: every request outside /ops/ and /static/ belongs to exactly one tenant."""
 
 from django.contrib.auth.models import AnonymousUser
-from django.template.response import TemplateResponse
+from django.shortcuts import render
 
 from .selectors import tenant_for_host
 
@@ -21,11 +21,9 @@ class TenantMiddleware:
             return self.get_response(request)
         tenant = tenant_for_host(request.get_host())
         if tenant is None:
-            return TemplateResponse(request, "web/unknown_host.html", status=404)
+            return render(request, "web/unknown_host.html", status=404)
         if not tenant.is_active:
-            return TemplateResponse(
-                request, "web/suspended.html", {"tenant": tenant}, status=503
-            )
+            return render(request, "web/suspended.html", {"tenant": tenant}, status=503)
         request.tenant = tenant
         return self.get_response(request)
 

@@ -48,3 +48,21 @@ def tenant_create(
             "slug_taken", f"A tenant with slug {slug!r} already exists.", field="slug", status=409
         ) from None
     return tenant, admin, generated
+
+
+def tenant_set_status(*, tenant: Tenant, status: str, operator=None) -> Tenant:
+    """Suspend or reactivate a tenant (platform operators only)."""
+    if status not in Tenant.Status.values:
+        raise ApplicationError("invalid_status", "Status must be active or suspended.", field="status")
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if locked.status == status:
+            return locked
+        before = locked.status
+        locked.status = status
+        locked.save(update_fields=["status"])
+        record(
+            locked, None, EventAction.TENANT_STATUS_CHANGED, locked,
+            status=[before, status], operator=getattr(operator, "username", None),
+        )
+    return locked
