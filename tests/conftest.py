@@ -35,16 +35,29 @@ class TenantWorld:
         self.people = {"admin": self.admin}
         for role in ROLES[1:]:
             self.people[role] = user_create(
-                tenant=self.tenant, actor=None, email=f"{role}@{slug}.test", kind="staff",
-                role=role, name=f"{role.title()} {slug.title()}", password=PASSWORD,
+                tenant=self.tenant,
+                actor=None,
+                email=f"{role}@{slug}.test",
+                kind="staff",
+                role=role,
+                name=f"{role.title()} {slug.title()}",
+                password=PASSWORD,
             )
         self.contact = user_create(
-            tenant=self.tenant, actor=None, email=f"contact@{slug}.test", kind="contact",
-            name=f"Carla {slug.title()}", password=PASSWORD,
+            tenant=self.tenant,
+            actor=None,
+            email=f"contact@{slug}.test",
+            kind="contact",
+            name=f"Carla {slug.title()}",
+            password=PASSWORD,
         )
         self.other_contact = user_create(
-            tenant=self.tenant, actor=None, email=f"other@{slug}.test", kind="contact",
-            name=f"Otto {slug.title()}", password=PASSWORD,
+            tenant=self.tenant,
+            actor=None,
+            email=f"other@{slug}.test",
+            kind="contact",
+            name=f"Otto {slug.title()}",
+            password=PASSWORD,
         )
         self.people["contact"] = self.contact
 
@@ -80,3 +93,9 @@ def acme(db) -> TenantWorld:
 def globex(db) -> TenantWorld:
     """The second tenant: every isolation test checks nothing of it leaks into acme."""
     return TenantWorld("globex")
+
+
+@pytest.fixture
+def acme_tx(transactional_db) -> TenantWorld:
+    """`acme` for tests whose work crosses transactions (the task worker, threads, a live server)."""
+    return TenantWorld("acme")

@@ -81,8 +81,14 @@ def cmd_user_create(args) -> int:
     tenant = _tenant(args.tenant)
     password = _read_stdin_secret() if args.password_stdin else None
     user = user_create(
-        tenant=tenant, actor=None, email=args.email, kind=args.kind, role=args.role or "",
-        name=args.name or "", is_guest=args.guest, password=password,
+        tenant=tenant,
+        actor=None,
+        email=args.email,
+        kind=args.kind,
+        role=args.role or "",
+        name=args.name or "",
+        is_guest=args.guest,
+        password=password,
     )
     print(f"Created {user.kind} {user.email} in {tenant.slug}.")
     return EXIT_OK
@@ -136,10 +142,18 @@ def cmd_run(args) -> int:
     port = os.environ.get("KEYDESK_PORT", "8000")
     bin_dir = os.path.dirname(sys.executable)
     web = [
-        os.path.join(bin_dir, "gunicorn"), "keydesk.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", os.environ.get("KEYDESK_WEB_WORKERS", "2"),
-        "--threads", "4", "--access-logfile", "-",
-        "--forwarded-allow-ips", ",".join(settings.TRUSTED_PROXIES) or "127.0.0.1",
+        os.path.join(bin_dir, "gunicorn"),
+        "keydesk.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        os.environ.get("KEYDESK_WEB_WORKERS", "2"),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        ",".join(settings.TRUSTED_PROXIES) or "127.0.0.1",
     ]
     worker = [sys.executable, "-m", "keydesk.cli", "worker"]
     base = settings.BASE_DOMAIN
@@ -163,7 +177,9 @@ def cmd_run(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="keydesk", description="Keydesk: a helpdesk secured like an identity provider.")
+    parser = _Parser(
+        prog="keydesk", description="Keydesk: a helpdesk secured like an identity provider."
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     sub.add_parser("run", help="serve the web app and the task worker").set_defaults(func=cmd_run)

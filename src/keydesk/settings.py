@@ -42,9 +42,12 @@ DEBUG = _env("KEYDESK_DEBUG", "") == "1"
 
 BASE_DOMAIN = _env("KEYDESK_BASE_DOMAIN", "localhost").lower().rstrip(".")
 DEFAULT_TENANT = _env("KEYDESK_DEFAULT_TENANT")
-TRUSTED_PROXIES = [c.strip() for c in (_env("KEYDESK_TRUSTED_PROXIES", "") or "").split(",") if c.strip()]
+TRUSTED_PROXIES = [
+    c.strip() for c in (_env("KEYDESK_TRUSTED_PROXIES", "") or "").split(",") if c.strip()
+]
 SMTP_URL = _env("KEYDESK_SMTP_URL")
 REDIS_URL = _env("KEYDESK_REDIS_URL")
+MAIL_FROM = _env("KEYDESK_MAIL_FROM")
 
 # Hosts are checked by the tenant middleware, which knows every tenant and custom domain;
 # an unknown host gets a 404 there.
@@ -65,6 +68,7 @@ INSTALLED_APPS = [
     "keydesk.accounts",
     "keydesk.eventlog",
     "keydesk.tickets",
+    "keydesk.mail",
     "keydesk.api",
     "keydesk.web",
 ]
@@ -123,7 +127,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {
         "default": {
@@ -201,3 +207,29 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"user_attributes": ("email", "name")},
     },
 ]
+
+
+def _smtp_settings(url: str | None) -> dict:
+    """EMAIL_* settings from `smtp://[user:pass@]host[:port][?starttls=1]` or `smtps://…`."""
+    if not url:
+        return {}
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError(
+            "KEYDESK_SMTP_URL must look like smtp://host:port or smtps://user:pass@host"
+        )
+    secure = parts.scheme == "smtps"
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or (465 if secure else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": secure,
+        "EMAIL_USE_TLS": not secure and parse_qs(parts.query).get("starttls") == ["1"],
+    }
+
+
+globals().update(_smtp_settings(SMTP_URL))
+EMAIL_TIMEOUT = 15

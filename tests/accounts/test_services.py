@@ -23,12 +23,22 @@ def _last_event(tenant):
 
 
 def test_admin_creates_staff_and_event_records_it(acme):
-    user = user_create(tenant=acme.tenant, actor=acme.admin, email=" New@Acme.TEST ",
-                       kind="staff", role="agent", name="Nia")
+    user = user_create(
+        tenant=acme.tenant,
+        actor=acme.admin,
+        email=" New@Acme.TEST ",
+        kind="staff",
+        role="agent",
+        name="Nia",
+    )
     assert user.email == "new@acme.test"
     assert not user.has_usable_password()
     event = _last_event(acme.tenant)
-    assert (event.action, event.actor_id, event.target_id) == ("user.created", acme.admin.pk, str(user.pk))
+    assert (event.action, event.actor_id, event.target_id) == (
+        "user.created",
+        acme.admin.pk,
+        str(user.pk),
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,8 +77,15 @@ def test_email_is_unique_per_tenant_case_insensitively(acme, globex):
     user_create(tenant=globex.tenant, actor=None, email="agent@acme.test", kind="contact")
 
 
-@pytest.mark.parametrize("kind, role, field", [("staff", "", "role"), ("staff", "boss", "role"),
-                                               ("contact", "agent", "role"), ("robot", "", "kind")])
+@pytest.mark.parametrize(
+    "kind, role, field",
+    [
+        ("staff", "", "role"),
+        ("staff", "boss", "role"),
+        ("contact", "agent", "role"),
+        ("robot", "", "kind"),
+    ],
+)
 def test_kind_and_role_are_checked(acme, kind, role, field):
     with pytest.raises(ApplicationError) as exc:
         user_create(tenant=acme.tenant, actor=None, email="k@acme.test", kind=kind, role=role)
@@ -77,8 +94,9 @@ def test_kind_and_role_are_checked(acme, kind, role, field):
 
 def test_weak_password_names_the_rules(acme):
     with pytest.raises(ApplicationError) as exc:
-        user_create(tenant=acme.tenant, actor=None, email="w@acme.test", kind="contact",
-                    password="password")
+        user_create(
+            tenant=acme.tenant, actor=None, email="w@acme.test", kind="contact", password="password"
+        )
     assert exc.value.field == "password"
     assert "too short" in exc.value.message and "too common" in exc.value.message
     assert not User.objects.filter(email="w@acme.test").exists()
@@ -101,8 +119,9 @@ def test_manager_cannot_promote_to_admin(acme):
 def test_last_admin_is_protected(acme):
     with pytest.raises(ApplicationError):
         user_update(user=acme.admin, actor=acme.admin, role="agent")
-    other = user_create(tenant=acme.tenant, actor=acme.admin, email="a2@acme.test", kind="staff",
-                        role="admin")
+    other = user_create(
+        tenant=acme.tenant, actor=acme.admin, email="a2@acme.test", kind="staff", role="admin"
+    )
     with pytest.raises(ApplicationError):
         user_deactivate(user=acme.admin, actor=acme.admin)  # nobody deactivates themselves
     user_deactivate(user=acme.admin, actor=other)

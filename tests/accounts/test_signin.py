@@ -56,8 +56,11 @@ def test_every_failure_answers_the_same(acme, globex, case):
     assert "_auth_user_id" not in client.session
     failed = Event.objects.filter(tenant=acme.tenant, action="login.failed").first()
     expected = {
-        "unknown": "unknown_user", "wrong": "wrong_password", "inactive": "inactive",
-        "guest": "guest_method_not_allowed", "other_tenant": "unknown_user",
+        "unknown": "unknown_user",
+        "wrong": "wrong_password",
+        "inactive": "inactive",
+        "guest": "guest_method_not_allowed",
+        "other_tenant": "unknown_user",
     }[case]
     assert failed.details["reason"] == expected
     assert "password" not in str(failed.details).replace("wrong_password", "")

@@ -40,7 +40,9 @@ def test_edited_row_is_named(acme):
 
 def test_edited_details_are_found(acme):
     event = Event.objects.filter(tenant=acme.tenant).order_by("seq")[2]
-    _raw_update("UPDATE eventlog_event SET details = %s WHERE id = %s", ['{"role": "admin"}', event.pk])
+    _raw_update(
+        "UPDATE eventlog_event SET details = %s WHERE id = %s", ['{"role": "admin"}', event.pk]
+    )
     report = events_verify(tenant=acme.tenant)
     assert not report.ok and report.broken_seq == event.seq
 
@@ -88,11 +90,18 @@ def test_no_update_or_delete_path(acme):
 
 def test_secrets_never_reach_the_log(acme):
     event = record(
-        acme.tenant, acme.admin, EventAction.USER_UPDATED, acme.agent,
-        password="hunter2hunter2", nested={"api_token": "kd_x", "tap": "ABC", "ok": 1},
+        acme.tenant,
+        acme.admin,
+        EventAction.USER_UPDATED,
+        acme.agent,
+        password="hunter2hunter2",
+        nested={"api_token": "kd_x", "tap": "ABC", "ok": 1},
     )
     event.refresh_from_db()
-    assert event.details == {"password": REDACTED, "nested": {"api_token": REDACTED, "tap": REDACTED, "ok": 1}}
+    assert event.details == {
+        "password": REDACTED,
+        "nested": {"api_token": REDACTED, "tap": REDACTED, "ok": 1},
+    }
     assert events_verify(tenant=acme.tenant).ok
 
 

@@ -3,10 +3,10 @@
 import pytest
 from django.test import Client
 
+from keydesk.core.errors import ApplicationError
 from keydesk.tenants.models import Tenant, TenantDomain
 from keydesk.tenants.selectors import tenant_for_host
 from keydesk.tenants.services import tenant_create, tenant_set_status
-from keydesk.core.errors import ApplicationError
 
 
 def test_slug_host_names_the_tenant(acme, globex):

@@ -13,20 +13,32 @@ from keydesk.tickets.services import comment_add, ticket_create, ticket_update
 
 
 def _actions(tenant):
-    return list(Event.objects.filter(tenant=tenant).order_by("seq").values_list("action", flat=True))
+    return list(
+        Event.objects.filter(tenant=tenant).order_by("seq").values_list("action", flat=True)
+    )
 
 
 def test_contact_creates_a_ticket_for_themself(acme):
-    ticket = ticket_create(tenant=acme.tenant, actor=acme.contact, subject=" Printer ",
-                           description="It is on fire", requester_email="someone@else.test")
+    ticket = ticket_create(
+        tenant=acme.tenant,
+        actor=acme.contact,
+        subject=" Printer ",
+        description="It is on fire",
+        requester_email="someone@else.test",
+    )
     assert (ticket.number, ticket.subject, ticket.requester) == (1, "Printer", acme.contact)
     assert ticket.status == "new"
     assert _actions(acme.tenant)[-1] == "ticket.created"
 
 
 def test_staff_ticket_creates_an_unknown_requester_as_contact(acme):
-    ticket = ticket_create(tenant=acme.tenant, actor=acme.agent, subject="Call back",
-                           requester_email="New.Customer@Example.com", source="api")
+    ticket = ticket_create(
+        tenant=acme.tenant,
+        actor=acme.agent,
+        subject="Call back",
+        requester_email="New.Customer@Example.com",
+        source="api",
+    )
     assert ticket.requester.email == "new.customer@example.com"
     assert ticket.requester.kind == "contact"
     assert _actions(acme.tenant)[-2:] == ["user.created", "ticket.created"]
@@ -37,8 +49,9 @@ def test_staff_ticket_needs_a_contact_requester(acme):
         ticket_create(tenant=acme.tenant, actor=acme.agent, subject="x")
     assert exc.value.field == "requester_email"
     with pytest.raises(ApplicationError) as exc:
-        ticket_create(tenant=acme.tenant, actor=acme.agent, subject="x",
-                      requester_email="manager@acme.test")
+        ticket_create(
+            tenant=acme.tenant, actor=acme.agent, subject="x", requester_email="manager@acme.test"
+        )
     assert exc.value.field == "requester_email"
 
 
@@ -49,8 +62,9 @@ def test_staff_ticket_needs_a_contact_requester(acme):
 def test_oversized_or_missing_fields_write_nothing(acme, subject, description, field):
     events = Event.objects.count()
     with pytest.raises(ApplicationError) as exc:
-        ticket_create(tenant=acme.tenant, actor=acme.contact, subject=subject,
-                      description=description)
+        ticket_create(
+            tenant=acme.tenant, actor=acme.contact, subject=subject, description=description
+        )
     assert exc.value.field == field
     assert Ticket.objects.count() == 0 and Event.objects.count() == events
 
@@ -90,10 +104,19 @@ def test_concurrent_creation_gives_unique_numbers():
 
 def test_assign_status_priority_each_record_an_event(acme):
     ticket = ticket_create(tenant=acme.tenant, actor=acme.contact, subject="x")
-    ticket = ticket_update(ticket=ticket, actor=acme.agent, status="pending", priority="high",
-                           assignee_id=acme.agent.pk)
+    ticket = ticket_update(
+        ticket=ticket,
+        actor=acme.agent,
+        status="pending",
+        priority="high",
+        assignee_id=acme.agent.pk,
+    )
     assert (ticket.status, ticket.priority, ticket.assignee) == ("pending", "high", acme.agent)
-    assert _actions(acme.tenant)[-3:] == ["ticket.status_changed", "ticket.assigned", "ticket.updated"]
+    assert _actions(acme.tenant)[-3:] == [
+        "ticket.status_changed",
+        "ticket.assigned",
+        "ticket.updated",
+    ]
     ticket = ticket_update(ticket=ticket, actor=acme.agent, status="solved")
     assert ticket.solved_at is not None
 
@@ -131,7 +154,10 @@ def test_replies_move_the_ticket_and_notes_stay_internal(acme):
     comment_add(ticket=ticket, actor=acme.contact, body="Still broken")
     ticket.refresh_from_db()
     assert ticket.status == "open"
-    assert [c.body for c in comment_list(ticket=ticket, actor=acme.contact)] == ["Looking", "Still broken"]
+    assert [c.body for c in comment_list(ticket=ticket, actor=acme.contact)] == [
+        "Looking",
+        "Still broken",
+    ]
     assert len(comment_list(ticket=ticket, actor=acme.agent)) == 3
     with pytest.raises(PermissionDenied):
         comment_add(ticket=ticket, actor=acme.contact, body="sneaky", is_public=False)
@@ -157,8 +183,12 @@ def test_ticket_selectors_never_cross_tenants(acme, globex):
 
 def test_list_filters(acme):
     a = ticket_create(tenant=acme.tenant, actor=acme.contact, subject="Printer jam")
-    b = ticket_create(tenant=acme.tenant, actor=acme.contact, subject="VPN down",
-                      description="cannot reach the printer share")
+    b = ticket_create(
+        tenant=acme.tenant,
+        actor=acme.contact,
+        subject="VPN down",
+        description="cannot reach the printer share",
+    )
     ticket_update(ticket=b, actor=acme.agent, assignee_id=acme.agent.pk, status="open")
     assert list(ticket_list(actor=acme.agent, q="printer")) == [b, a]
     assert list(ticket_list(actor=acme.agent, status="open")) == [b]

@@ -12,7 +12,9 @@ class TenantUserBackend(BaseBackend):
         return None
 
     def get_user(self, user_id):
-        user = User.objects.filter(pk=user_id, tenant__isnull=False).select_related("tenant").first()
+        user = (
+            User.objects.filter(pk=user_id, tenant__isnull=False).select_related("tenant").first()
+        )
         return user if user is not None and user.is_active else None
 
 

@@ -46,7 +46,9 @@ class User(AbstractBaseUser):
         default=False,
         help_text="Guests sign in only with a Temporary Access Pass and receive no email.",
     )
-    language = models.CharField(max_length=35, blank=True, help_text="A language tag, e.g. en or fr-CA.")
+    language = models.CharField(
+        max_length=35, blank=True, help_text="A language tag, e.g. en or fr-CA."
+    )
     phone = models.CharField(max_length=32, blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
@@ -137,7 +139,9 @@ class SignInSession(TenantOwned):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_sessions")
     session_key = models.CharField(max_length=40, unique=True)
-    methods = models.JSONField(default=list, help_text="Authentication methods used (RFC 8176 amr).")
+    methods = models.JSONField(
+        default=list, help_text="Authentication methods used (RFC 8176 amr)."
+    )
     auth_time = models.DateTimeField()
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)

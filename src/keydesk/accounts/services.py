@@ -29,7 +29,9 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ApplicationError("invalid_email", "Enter a valid email address.", field=field) from None
+        raise ApplicationError(
+            "invalid_email", "Enter a valid email address.", field=field
+        ) from None
     return email
 
 
@@ -81,8 +83,14 @@ def user_create(
     role = _check_kind_and_role(kind, role)
     _check_actor_may_manage(actor, kind=kind, role=role)
     user = User(
-        tenant=tenant, email=email, name=name.strip(), kind=kind, role=role, is_guest=is_guest,
-        language=language.strip(), phone=phone.strip(),
+        tenant=tenant,
+        email=email,
+        name=name.strip(),
+        kind=kind,
+        role=role,
+        is_guest=is_guest,
+        language=language.strip(),
+        phone=phone.strip(),
     )
     if password:
         validate_new_password(password, user=user)
@@ -93,8 +101,14 @@ def user_create(
         with transaction.atomic():
             user.save()
             record(
-                tenant, actor, EventAction.USER_CREATED, user, request,
-                kind=kind, role=role, is_guest=is_guest,
+                tenant,
+                actor,
+                EventAction.USER_CREATED,
+                user,
+                request,
+                kind=kind,
+                role=role,
+                is_guest=is_guest,
             )
     except IntegrityError:
         raise ApplicationError(
@@ -145,7 +159,11 @@ def user_update(*, user: User, actor: User | None, request=None, **changes) -> U
                 setattr(locked, key, value)
             locked.save(update_fields=[*changed, "updated_at"])
             record(
-                user.tenant, actor, EventAction.USER_UPDATED, locked, request,
+                user.tenant,
+                actor,
+                EventAction.USER_UPDATED,
+                locked,
+                request,
                 changes={k: [before[k], v] for k, v in changed.items()},
             )
     except IntegrityError:
@@ -177,7 +195,14 @@ def user_deactivate(*, user: User, actor: User | None, request=None) -> User:
         locked.is_active = False
         locked.save(update_fields=["is_active", "updated_at"])
         sessions = end_sessions_of(locked)
-        record(user.tenant, actor, EventAction.USER_DEACTIVATED, locked, request, sessions_ended=sessions)
+        record(
+            user.tenant,
+            actor,
+            EventAction.USER_DEACTIVATED,
+            locked,
+            request,
+            sessions_ended=sessions,
+        )
     return locked
 
 
@@ -225,10 +250,18 @@ def team_create(*, tenant, actor: User | None, name: str, members=(), request=No
         with transaction.atomic():
             team = Team.objects.create(tenant=tenant, name=name)
             team.members.set(members)
-            record(tenant, actor, EventAction.TEAM_CREATED, team, request,
-                   members=[m.email for m in members])
+            record(
+                tenant,
+                actor,
+                EventAction.TEAM_CREATED,
+                team,
+                request,
+                members=[m.email for m in members],
+            )
     except IntegrityError:
-        raise ApplicationError("name_taken", "A team with this name exists.", field="name") from None
+        raise ApplicationError(
+            "name_taken", "A team with this name exists.", field="name"
+        ) from None
     return team
 
 
@@ -244,10 +277,18 @@ def team_update(*, team: Team, actor: User | None, name: str, members, request=N
             team.name = name
             team.save(update_fields=["name"])
             team.members.set(members)
-            record(team.tenant, actor, EventAction.TEAM_UPDATED, team, request,
-                   members=[m.email for m in members])
+            record(
+                team.tenant,
+                actor,
+                EventAction.TEAM_UPDATED,
+                team,
+                request,
+                members=[m.email for m in members],
+            )
     except IntegrityError:
-        raise ApplicationError("name_taken", "A team with this name exists.", field="name") from None
+        raise ApplicationError(
+            "name_taken", "A team with this name exists.", field="name"
+        ) from None
     return team
 
 
@@ -266,14 +307,18 @@ def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def token_create(*, user: User, actor: User | None, name: str, request=None) -> tuple[ApiToken, str]:
+def token_create(
+    *, user: User, actor: User | None, name: str, request=None
+) -> tuple[ApiToken, str]:
     """Create a token for `user`; the returned plaintext is shown once and never stored."""
     if actor is not None and actor.pk != user.pk:
         raise PermissionDenied("People create their own API tokens.")
     if actor is not None:
         require(actor, Perm.API_TOKEN_OWN)
     if not user.is_active or user.tenant_id is None:
-        raise ApplicationError("inactive_user", "This person cannot have API tokens.", field="email")
+        raise ApplicationError(
+            "inactive_user", "This person cannot have API tokens.", field="email"
+        )
     name = (name or "").strip() or "API token"
     if len(name) > 100:
         raise ApplicationError("too_long", "Use at most 100 characters.", field="name")
@@ -283,8 +328,16 @@ def token_create(*, user: User, actor: User | None, name: str, request=None) -> 
         token = ApiToken.objects.create(
             tenant=user.tenant, user=user, name=name, prefix=prefix, secret_hash=_token_hash(secret)
         )
-        record(user.tenant, actor, EventAction.TOKEN_CREATED, token, request,
-               owner=user.email, name=name, prefix=prefix)
+        record(
+            user.tenant,
+            actor,
+            EventAction.TOKEN_CREATED,
+            token,
+            request,
+            owner=user.email,
+            name=name,
+            prefix=prefix,
+        )
     return token, f"{TOKEN_PREFIX}{prefix}_{secret}"
 
 
@@ -296,7 +349,9 @@ def token_revoke(*, token: ApiToken, actor: User | None, request=None) -> ApiTok
             revoked_at=timezone.now()
         )
         if updated:
-            record(token.tenant, actor, EventAction.TOKEN_REVOKED, token, request, prefix=token.prefix)
+            record(
+                token.tenant, actor, EventAction.TOKEN_REVOKED, token, request, prefix=token.prefix
+            )
     token.refresh_from_db()
     return token
 

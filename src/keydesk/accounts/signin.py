@@ -115,9 +115,13 @@ def safe_next(request, candidate: str | None, default: str = "/") -> str:
 
 def _fail(attempt: Attempt, denied: Denied) -> Outcome:
     record(
-        attempt.tenant, attempt.user, EventAction.LOGIN_FAILED,
-        attempt.user or ("email", "", attempt.email[:254]), attempt.request,
-        method=attempt.method, reason=denied.reason,
+        attempt.tenant,
+        attempt.user,
+        EventAction.LOGIN_FAILED,
+        attempt.user or ("email", "", attempt.email[:254]),
+        attempt.request,
+        method=attempt.method,
+        reason=denied.reason,
     )
     return Outcome(error=SIGN_IN_FAILED_MESSAGE)
 
@@ -125,7 +129,9 @@ def _fail(attempt: Attempt, denied: Denied) -> Outcome:
 def sign_in_with_first_factor(
     request, *, email: str, secret: str, method: str, next_url: str | None = None
 ) -> Outcome:
-    attempt = Attempt(request=request, tenant=request.tenant, email=email, method=method, secret=secret)
+    attempt = Attempt(
+        request=request, tenant=request.tenant, email=email, method=method, secret=secret
+    )
     for stage in first_factor_stages:
         denied = stage(attempt)
         if denied is not None:
@@ -174,12 +180,18 @@ def finish(request, state: dict) -> Outcome:
         request.session["auth_time"] = int(now.timestamp())
         request.session.save()
         SignInSession.objects.create(
-            tenant=user.tenant, user=user, session_key=request.session.session_key,
-            methods=state["methods"], auth_time=now, ip=client_ip(request),
+            tenant=user.tenant,
+            user=user,
+            session_key=request.session.session_key,
+            methods=state["methods"],
+            auth_time=now,
+            ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         )
         User.objects.filter(pk=user.pk).update(last_login=now)
-        record(user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"])
+        record(
+            user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"]
+        )
     return Outcome(redirect_to=state["next"])
 
 

@@ -26,3 +26,7 @@ class EventAction(models.TextChoices):
     TICKET_COMMENTED = "ticket.commented", "Public reply added"
     TICKET_NOTE_ADDED = "ticket.note_added", "Internal note added"
     EVENTS_EXPORTED = "events.exported", "Event log exported"
+    NOTIFICATION_SENT = "notification.sent", "Notification sent"
+    NOTIFICATION_KEPT = "notification.kept", "Notification kept in the outbox (no SMTP server)"
+    NOTIFICATION_FAILED = "notification.failed", "Notification failed"
+    NOTIFICATION_SUPPRESSED = "notification.suppressed", "Notification suppressed"

@@ -40,7 +40,9 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-seq"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "seq"], name="eventlog_seq_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "seq"], name="eventlog_seq_unique")
+        ]
         indexes = [
             models.Index(fields=["tenant", "action", "-seq"]),
             models.Index(fields=["tenant", "actor", "-seq"]),
@@ -68,3 +70,6 @@ class EventChainHead(models.Model):
     )
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: #{self.last_seq}"

@@ -17,8 +17,22 @@ GENESIS_HASH = "0" * 64
 REDACTED = "[redacted]"
 # A key made of any of these words holds a secret: it is never written to the log.
 _SECRET_WORDS = frozenset(
-    {"password", "passwd", "secret", "token", "pin", "tap", "otp", "code", "passcode", "key",
-     "credential", "credentials", "cookie", "authorization"}
+    {
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "pin",
+        "tap",
+        "otp",
+        "code",
+        "passcode",
+        "key",
+        "credential",
+        "credentials",
+        "cookie",
+        "authorization",
+    }
 )
 
 
@@ -37,12 +51,31 @@ def _scrub(value):
 
 
 def _canonical(
-    *, tenant_id, seq, created_at, actor_id, actor_label, action, target_type, target_id,
-    target_label, ip, details,
+    *,
+    tenant_id,
+    seq,
+    created_at,
+    actor_id,
+    actor_label,
+    action,
+    target_type,
+    target_id,
+    target_label,
+    ip,
+    details,
 ) -> bytes:
     row = [
-        tenant_id, seq, created_at.astimezone(UTC).isoformat(timespec="microseconds"), actor_id,
-        actor_label, action, target_type, target_id, target_label, ip, details,
+        tenant_id,
+        seq,
+        created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        actor_id,
+        actor_label,
+        action,
+        target_type,
+        target_id,
+        target_label,
+        ip,
+        details,
     ]
     return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -82,16 +115,33 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
         row_hash = chain_hash(
             head.last_hash,
             _canonical(
-                tenant_id=tenant.pk, seq=seq, created_at=created_at, actor_id=actor_id,
-                actor_label=actor_label, action=action.value, target_type=target_type,
-                target_id=target_id, target_label=target_label, ip=ip, details=clean,
+                tenant_id=tenant.pk,
+                seq=seq,
+                created_at=created_at,
+                actor_id=actor_id,
+                actor_label=actor_label,
+                action=action.value,
+                target_type=target_type,
+                target_id=target_id,
+                target_label=target_label,
+                ip=ip,
+                details=clean,
             ),
         )
         event = Event.objects.create(
-            tenant=tenant, seq=seq, created_at=created_at, actor_id=actor_id,
-            actor_label=actor_label, action=action.value, target_type=target_type,
-            target_id=target_id, target_label=target_label, ip=ip, details=clean,
-            prev_hash=head.last_hash, hash=row_hash,
+            tenant=tenant,
+            seq=seq,
+            created_at=created_at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action.value,
+            target_type=target_type,
+            target_id=target_id,
+            target_label=target_label,
+            ip=ip,
+            details=clean,
+            prev_hash=head.last_hash,
+            hash=row_hash,
         )
         EventChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=row_hash)
     return event
@@ -106,8 +156,18 @@ class ChainReport:
 
 
 _VERIFY_FIELDS = (
-    "seq", "created_at", "actor_id", "actor_label", "action", "target_type", "target_id",
-    "target_label", "ip", "details", "prev_hash", "hash",
+    "seq",
+    "created_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "ip",
+    "details",
+    "prev_hash",
+    "hash",
 )
 
 
@@ -119,20 +179,42 @@ def events_verify(*, tenant) -> ChainReport:
     """
     expected_seq, prev = 1, GENESIS_HASH
     rows = (
-        Event.objects.filter(tenant=tenant).order_by("seq").values_list(*_VERIFY_FIELDS)
+        Event.objects.filter(tenant=tenant)
+        .order_by("seq")
+        .values_list(*_VERIFY_FIELDS)
         .iterator(chunk_size=5000)
     )
     count = 0
-    for (seq, created_at, actor_id, actor_label, action, target_type, target_id, target_label,
-         ip, details, prev_hash, row_hash) in rows:
+    for (
+        seq,
+        created_at,
+        actor_id,
+        actor_label,
+        action,
+        target_type,
+        target_id,
+        target_label,
+        ip,
+        details,
+        prev_hash,
+        row_hash,
+    ) in rows:
         if seq != expected_seq:
             return ChainReport(False, count, expected_seq, f"event #{expected_seq} is missing")
         if prev_hash != prev:
             return ChainReport(False, count, seq, f"event #{seq} does not link to event #{seq - 1}")
         canonical = _canonical(
-            tenant_id=tenant.pk, seq=seq, created_at=created_at, actor_id=actor_id,
-            actor_label=actor_label, action=action, target_type=target_type, target_id=target_id,
-            target_label=target_label, ip=ip, details=details,
+            tenant_id=tenant.pk,
+            seq=seq,
+            created_at=created_at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            target_label=target_label,
+            ip=ip,
+            details=details,
         )
         if chain_hash(prev, canonical) != row_hash:
             return ChainReport(False, count, seq, f"event #{seq} was altered")
@@ -140,6 +222,9 @@ def events_verify(*, tenant) -> ChainReport:
     head = EventChainHead.objects.filter(tenant=tenant).first()
     if head is not None and (head.last_seq != count or head.last_hash != prev):
         return ChainReport(
-            False, count, count + 1, f"events after #{count} are missing (chain head #{head.last_seq})"
+            False,
+            count,
+            count + 1,
+            f"events after #{count} are missing (chain head #{head.last_seq})",
         )
     return ChainReport(True, count)

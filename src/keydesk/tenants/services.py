@@ -40,8 +40,13 @@ def tenant_create(
             tenant = Tenant.objects.create(slug=slug, name=name)
             record(tenant, None, EventAction.TENANT_CREATED, tenant, slug=slug, name=name)
             admin = user_create(
-                tenant=tenant, actor=None, email=admin_email, kind=User.Kind.STAFF,
-                role=User.Role.ADMIN, name="Administrator", password=admin_password or generated,
+                tenant=tenant,
+                actor=None,
+                email=admin_email,
+                kind=User.Kind.STAFF,
+                role=User.Role.ADMIN,
+                name="Administrator",
+                password=admin_password or generated,
             )
     except IntegrityError:
         raise ApplicationError(
@@ -53,7 +58,9 @@ def tenant_create(
 def tenant_set_status(*, tenant: Tenant, status: str, operator=None) -> Tenant:
     """Suspend or reactivate a tenant (platform operators only)."""
     if status not in Tenant.Status.values:
-        raise ApplicationError("invalid_status", "Status must be active or suspended.", field="status")
+        raise ApplicationError(
+            "invalid_status", "Status must be active or suspended.", field="status"
+        )
     with transaction.atomic():
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         if locked.status == status:
@@ -62,7 +69,11 @@ def tenant_set_status(*, tenant: Tenant, status: str, operator=None) -> Tenant:
         locked.status = status
         locked.save(update_fields=["status"])
         record(
-            locked, None, EventAction.TENANT_STATUS_CHANGED, locked,
-            status=[before, status], operator=getattr(operator, "username", None),
+            locked,
+            None,
+            EventAction.TENANT_STATUS_CHANGED,
+            locked,
+            status=[before, status],
+            operator=getattr(operator, "username", None),
         )
     return locked

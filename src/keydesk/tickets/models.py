@@ -35,7 +35,10 @@ class Ticket(TenantOwned):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
     team = models.ForeignKey(

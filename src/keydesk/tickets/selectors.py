@@ -47,8 +47,10 @@ def ticket_list(
 
 def ticket_get(*, actor: User, number: int) -> Ticket:
     ticket = (
-        _visible_tickets(actor).select_related("requester", "assignee", "team", "tenant")
-        .filter(number=number).first()
+        _visible_tickets(actor)
+        .select_related("requester", "assignee", "team", "tenant")
+        .filter(number=number)
+        .first()
     )
     if ticket is None:
         raise NotFound("ticket")
@@ -56,7 +58,9 @@ def ticket_get(*, actor: User, number: int) -> Ticket:
 
 
 def comment_list(*, ticket: Ticket, actor: User) -> QuerySet[Comment]:
-    comments = Comment.objects.filter(tenant_id=ticket.tenant_id, ticket=ticket).select_related("author")
+    comments = Comment.objects.filter(tenant_id=ticket.tenant_id, ticket=ticket).select_related(
+        "author"
+    )
     if not can(actor, Perm.TICKET_WORK):
         comments = comments.filter(is_public=True)
     return comments

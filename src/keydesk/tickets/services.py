@@ -51,8 +51,9 @@ def _resolve_requester(*, tenant, actor: User, requester_email: str | None, requ
     requester = User.objects.filter(tenant=tenant, email=email).first()
     if requester is None:
         # Agents open tickets for customers who never wrote in before: the contact is made here.
-        return user_create(tenant=tenant, actor=None, email=email, kind=User.Kind.CONTACT,
-                           request=request)
+        return user_create(
+            tenant=tenant, actor=None, email=email, kind=User.Kind.CONTACT, request=request
+        )
     if not requester.is_contact:
         raise ApplicationError(
             "invalid_requester", "The requester must be a contact.", field="requester_email"
@@ -84,11 +85,24 @@ def ticket_create(
             tenant=tenant, actor=actor, requester_email=requester_email, request=request
         )
         ticket = Ticket.objects.create(
-            tenant=tenant, number=_next_ticket_number(tenant), subject=subject,
-            description=description, requester=requester, priority=priority, source=source,
+            tenant=tenant,
+            number=_next_ticket_number(tenant),
+            subject=subject,
+            description=description,
+            requester=requester,
+            priority=priority,
+            source=source,
         )
-        record(tenant, actor, EventAction.TICKET_CREATED, ticket, request,
-               source=source, requester=requester.email, priority=priority)
+        record(
+            tenant,
+            actor,
+            EventAction.TICKET_CREATED,
+            ticket,
+            request,
+            source=source,
+            requester=requester.email,
+            priority=priority,
+        )
     return ticket
 
 
@@ -134,7 +148,9 @@ def ticket_update(
         raise ApplicationError("invalid_priority", "Unknown priority.", field="priority")
     if assignee_id is not UNSET or team_id is not UNSET:
         require(actor, Perm.TICKET_ASSIGN)
-    assignee = _staff_member(tenant, assignee_id, field="assignee") if assignee_id is not UNSET else UNSET
+    assignee = (
+        _staff_member(tenant, assignee_id, field="assignee") if assignee_id is not UNSET else UNSET
+    )
     team = _team(tenant, team_id) if team_id is not UNSET else UNSET
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk, tenant=tenant)
@@ -148,21 +164,36 @@ def ticket_update(
             locked.solved_at = now if status == Ticket.Status.SOLVED else locked.solved_at
             locked.closed_at = now if status == Ticket.Status.CLOSED else None
             changed += ["status", "solved_at", "closed_at"]
-            record(tenant, actor, EventAction.TICKET_STATUS_CHANGED, locked, request,
-                   status=[before, status])
+            record(
+                tenant,
+                actor,
+                EventAction.TICKET_STATUS_CHANGED,
+                locked,
+                request,
+                status=[before, status],
+            )
         if assignee is not UNSET and assignee != locked.assignee:
             before = locked.assignee.email if locked.assignee else None
             locked.assignee = assignee
             changed.append("assignee")
-            record(tenant, actor, EventAction.TICKET_ASSIGNED, locked, request,
-                   assignee=[before, assignee.email if assignee else None])
+            record(
+                tenant,
+                actor,
+                EventAction.TICKET_ASSIGNED,
+                locked,
+                request,
+                assignee=[before, assignee.email if assignee else None],
+            )
         updates = {}
         if priority is not None and priority != locked.priority:
             updates["priority"] = [locked.priority, priority]
             locked.priority = priority
             changed.append("priority")
         if team is not UNSET and team != locked.team:
-            updates["team"] = [locked.team.name if locked.team else None, team.name if team else None]
+            updates["team"] = [
+                locked.team.name if locked.team else None,
+                team.name if team else None,
+            ]
             locked.team = team
             changed.append("team")
         if updates:
@@ -195,15 +226,23 @@ def comment_add(
             tenant=tenant, ticket=locked, author=actor, body=body, is_public=is_public
         )
         new_status = None
-        if is_public and actor.is_contact and locked.status in (
-            Ticket.Status.PENDING, Ticket.Status.SOLVED
+        if (
+            is_public
+            and actor.is_contact
+            and locked.status in (Ticket.Status.PENDING, Ticket.Status.SOLVED)
         ):
             new_status = Ticket.Status.OPEN  # the customer answered: back to the agents
         elif is_public and not actor.is_contact and locked.status == Ticket.Status.NEW:
             new_status = Ticket.Status.OPEN
         if new_status is not None:
-            record(tenant, actor, EventAction.TICKET_STATUS_CHANGED, locked, request,
-                   status=[locked.status, new_status])
+            record(
+                tenant,
+                actor,
+                EventAction.TICKET_STATUS_CHANGED,
+                locked,
+                request,
+                status=[locked.status, new_status],
+            )
             locked.status = new_status
         locked.save(update_fields=["status", "updated_at"])
         action = EventAction.TICKET_COMMENTED if is_public else EventAction.TICKET_NOTE_ADDED
