@@ -155,7 +155,7 @@ def test_weak_password_on_stdin_is_refused(acme, capsys, monkeypatch):
         stdin="short\n",
         monkeypatch=monkeypatch,
     )
-    assert code == 2 and "too short" in err
+    assert code == 2 and "at least 12 characters" in err
 
 
 def test_token_create_prints_the_token_alone_on_the_last_line(acme, capsys):

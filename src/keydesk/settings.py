@@ -195,7 +195,7 @@ LOGGING = {
     },
 }
 
-# The minimum password rules until tenants define their own policy.
+# For platform operators' passwords only; tenant people follow their tenant's password policy.
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

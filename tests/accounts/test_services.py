@@ -98,7 +98,7 @@ def test_weak_password_names_the_rules(acme):
             tenant=acme.tenant, actor=None, email="w@acme.test", kind="contact", password="password"
         )
     assert exc.value.field == "password"
-    assert "too short" in exc.value.message and "too common" in exc.value.message
+    assert "at least 12 characters" in exc.value.message and "too common" in exc.value.message
     assert not User.objects.filter(email="w@acme.test").exists()
 
 

@@ -51,6 +51,10 @@ class User(AbstractBaseUser):
     )
     phone = models.CharField(max_length=32, blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    must_change_password = models.BooleanField(
+        default=False, help_text="Asked to choose a new password at the next sign-in."
+    )
     is_active = models.BooleanField(default=True)
     is_superuser = models.BooleanField(default=False, help_text="Platform operator (no tenant).")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -149,3 +153,59 @@ class SignInSession(TenantOwned):
 
     class Meta:
         ordering = ["-auth_time"]
+
+
+class PasswordPolicy(models.Model):
+    """A tenant's password requirements ("Account › Security › Password policy")."""
+
+    ABSOLUTE_MIN_LENGTH = 8
+    MAX_LENGTH_FLOOR = 64
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="password_policy"
+    )
+    min_length = models.PositiveSmallIntegerField(
+        default=12, help_text="At least 8; NIST SP 800-63B asks for 8, we suggest 12 or more."
+    )
+    max_length = models.PositiveSmallIntegerField(
+        default=128, help_text="At least 64, so passphrases and password managers fit."
+    )
+    require_upper = models.BooleanField("Require an uppercase letter", default=False)
+    require_lower = models.BooleanField("Require a lowercase letter", default=False)
+    require_digit = models.BooleanField("Require a digit", default=False)
+    require_symbol = models.BooleanField("Require a symbol", default=False)
+    reject_common = models.BooleanField(
+        "Reject common passwords", default=True, help_text="About 20,000 most used passwords."
+    )
+    reject_personal = models.BooleanField(
+        "Reject passwords containing the person's email name or name", default=True
+    )
+    min_strength = models.PositiveSmallIntegerField(
+        default=0, help_text="zxcvbn score from 1 (weak) to 4 (strong) required; 0 turns it off."
+    )
+    history_count = models.PositiveSmallIntegerField(
+        default=5, help_text="Refuse the last N passwords again; 0 turns it off."
+    )
+    max_age_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Ask for a new password after this many days; empty: never.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Password policy of {self.tenant_id}"
+
+
+class PasswordHistory(TenantOwned):
+    """Hashes of a person's earlier passwords, for the policy's reuse rule."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Earlier password of {self.user_id}"

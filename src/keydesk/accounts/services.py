@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth import password_validation
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -16,7 +16,8 @@ from keydesk.core.errors import ApplicationError, PermissionDenied
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
-from .models import ApiToken, SignInSession, Team, User
+from .models import ApiToken, PasswordHistory, PasswordPolicy, SignInSession, Team, User
+from .passwords import password_problems, policy_for
 from .permissions import Perm, can_manage_person, require
 
 TOKEN_PREFIX = "kd_"
@@ -50,13 +51,10 @@ def _check_kind_and_role(kind: str, role: str) -> str:
 
 
 def validate_new_password(password: str, *, user: User) -> None:
-    """Raise an ApplicationError on `password` naming every rule it breaks."""
-    try:
-        password_validation.validate_password(password, user=user)
-    except ValidationError as exc:
-        raise ApplicationError(
-            "weak_password", " ".join(exc.messages), field="password", status=400
-        ) from None
+    """Raise an ApplicationError on `password` naming every rule of the tenant's policy it breaks."""
+    problems = password_problems(password, user=user, policy=policy_for(user.tenant))
+    if problems:
+        raise ApplicationError("weak_password", " ".join(problems), field="password")
 
 
 def _check_actor_may_manage(actor: User | None, *, kind: str, role: str) -> None:
@@ -95,6 +93,7 @@ def user_create(
     if password:
         validate_new_password(password, user=user)
         user.set_password(password)
+        user.password_changed_at = timezone.now()
     else:
         user.set_unusable_password()
     try:
@@ -173,9 +172,11 @@ def user_update(*, user: User, actor: User | None, request=None, **changes) -> U
     return locked
 
 
-def end_sessions_of(user: User) -> int:
-    """End every open browser session of `user`; returns how many were open."""
+def end_sessions_of(user: User, *, except_key: str | None = None) -> int:
+    """End every open browser session of `user` but `except_key`; returns how many ended."""
     open_sessions = SignInSession.objects.filter(user=user, ended_at__isnull=True)
+    if except_key:
+        open_sessions = open_sessions.exclude(session_key=except_key)
     keys = list(open_sessions.values_list("session_key", flat=True))
     Session.objects.filter(session_key__in=keys).delete()
     open_sessions.update(ended_at=timezone.now())
@@ -218,14 +219,101 @@ def user_reactivate(*, user: User, actor: User | None, request=None) -> User:
     return locked
 
 
-def user_set_password(*, user: User, actor: User | None, password: str, request=None) -> None:
+def user_set_password(
+    *,
+    user: User,
+    actor: User | None,
+    password: str,
+    request=None,
+    keep_current_session: bool = False,
+) -> None:
+    """Set a new password under the policy; every session of the person ends but, on request,
+    the one making the change (its key rotates)."""
     if actor is not None and actor.pk != user.pk:
         _check_actor_may_manage(actor, kind=user.kind, role=user.role)
     validate_new_password(password, user=user)
     with transaction.atomic():
+        if user.has_usable_password():
+            PasswordHistory.objects.create(tenant=user.tenant, user=user, password=user.password)
         user.set_password(password)
-        user.save(update_fields=["password", "updated_at"])
-        record(user.tenant, actor, EventAction.PASSWORD_CHANGED, user, request)
+        user.password_changed_at = timezone.now()
+        user.must_change_password = False
+        user.save(
+            update_fields=["password", "password_changed_at", "must_change_password", "updated_at"]
+        )
+        kept = None
+        if keep_current_session and request is not None:
+            old_key = request.session.session_key
+            # Django ties sessions to the password hash; refresh this one's and rotate its key.
+            update_session_auth_hash(request, user)
+            kept = request.session.session_key
+            SignInSession.objects.filter(session_key=old_key).update(session_key=kept)
+        ended = end_sessions_of(user, except_key=kept)
+        record(
+            user.tenant, actor, EventAction.PASSWORD_CHANGED, user, request, sessions_ended=ended
+        )
+
+
+POLICY_FIELDS = (
+    "min_length",
+    "max_length",
+    "require_upper",
+    "require_lower",
+    "require_digit",
+    "require_symbol",
+    "reject_common",
+    "reject_personal",
+    "min_strength",
+    "history_count",
+    "max_age_days",
+)
+
+
+def password_policy_update(
+    *, tenant, actor: User | None, force_change_all: bool = False, request=None, **changes
+) -> PasswordPolicy:
+    """Save the tenant's password policy; optionally ask everyone for a new password."""
+    if actor is not None:
+        require(actor, Perm.SECURITY_MANAGE)
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise ApplicationError("invalid_field", f"Unknown setting {', '.join(sorted(unknown))}.")
+    policy = policy_for(tenant)
+    for key, value in changes.items():
+        setattr(policy, key, value)
+    if policy.min_length < PasswordPolicy.ABSOLUTE_MIN_LENGTH:
+        raise ApplicationError(
+            "too_short", "The minimum length cannot be below 8.", field="min_length"
+        )
+    if policy.max_length < max(PasswordPolicy.MAX_LENGTH_FLOOR, policy.min_length):
+        raise ApplicationError(
+            "too_short",
+            "The maximum length must be at least 64 and the minimum.",
+            field="max_length",
+        )
+    if not 0 <= policy.min_strength <= 4:
+        raise ApplicationError(
+            "out_of_range", "Strength is a score from 0 to 4.", field="min_strength"
+        )
+    if policy.max_age_days == 0:
+        policy.max_age_days = None
+    with transaction.atomic():
+        policy.save()
+        flagged = 0
+        if force_change_all:
+            flagged = User.objects.filter(tenant=tenant, is_active=True).update(
+                must_change_password=True
+            )
+        record(
+            tenant,
+            actor,
+            EventAction.PASSWORD_POLICY_UPDATED,
+            ("password_policy", tenant.pk, "Password policy"),
+            request,
+            changes={k: changes[k] for k in sorted(changes)},
+            flagged_for_change=flagged,
+        )
+    return policy
 
 
 # Teams

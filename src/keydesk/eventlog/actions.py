@@ -11,6 +11,7 @@ class EventAction(models.TextChoices):
     USER_DEACTIVATED = "user.deactivated", "User deactivated"
     USER_REACTIVATED = "user.reactivated", "User reactivated"
     PASSWORD_CHANGED = "password.changed", "Password changed"
+    PASSWORD_POLICY_UPDATED = "password_policy.updated", "Password policy updated"
     TEAM_CREATED = "team.created", "Team created"
     TEAM_UPDATED = "team.updated", "Team updated"
     TEAM_DELETED = "team.deleted", "Team deleted"
