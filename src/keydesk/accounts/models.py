@@ -209,3 +209,65 @@ class PasswordHistory(TenantOwned):
 
     def __str__(self) -> str:
         return f"Earlier password of {self.user_id}"
+
+
+class SignInProtection(models.Model):
+    """A tenant's brute-force settings ("Account › Security › Sign-in protection")."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="sign_in_protection",
+    )
+    max_failures = models.PositiveSmallIntegerField(
+        default=5, help_text="Consecutive failures that lock an account."
+    )
+    lock_minutes = models.PositiveIntegerField(
+        default=15, help_text="First lock time; it doubles on each further lockout."
+    )
+    max_lock_minutes = models.PositiveIntegerField(default=24 * 60, help_text="Lock time cap.")
+    forget_after_hours = models.PositiveIntegerField(
+        default=12, help_text="Failures are forgotten after this quiet period."
+    )
+    ip_max_failures = models.PositiveIntegerField(
+        default=50, help_text="Failures from one IP address, across accounts, that block it."
+    )
+    ip_window_minutes = models.PositiveIntegerField(default=10)
+    ip_block_minutes = models.PositiveIntegerField(default=15)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Sign-in protection of {self.tenant_id}"
+
+
+class AccountLockout(TenantOwned):
+    """A person's consecutive sign-in failures and lock state."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="lockout")
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lockouts = models.PositiveIntegerField(default=0, help_text="Lockouts since the last success.")
+
+    def __str__(self) -> str:
+        return f"Lockout state of {self.user_id}"
+
+
+class IpFailureWindow(TenantOwned):
+    """Sign-in failures from one IP address in one fixed window, across accounts."""
+
+    ip = models.GenericIPAddressField()
+    window_start = models.DateTimeField()
+    failures = models.PositiveIntegerField(default=0)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "ip", "window_start"], name="accounts_ip_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ip} since {self.window_start}"

@@ -21,7 +21,8 @@ from keydesk.core.http import client_ip
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
-from .models import SignInSession, User
+from . import lockout
+from .models import SignInProtection, SignInSession, User
 
 PENDING_KEY = "keydesk.signin"
 PENDING_TTL_SECONDS = 300
@@ -39,6 +40,8 @@ class Attempt:
     method: str  # RFC 8176 amr value of the first factor: "pwd", later "tap", "hwk", …
     secret: str = field(repr=False)
     user: User | None = None
+    ip: str | None = None
+    protection: SignInProtection | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,13 @@ def _dummy_hash() -> str:
     return make_password("keydesk-no-such-account")
 
 
+def check_ip_not_blocked(attempt: Attempt) -> Denied | None:
+    """An address with too many failures across accounts is turned away before any work."""
+    if lockout.ip_is_blocked(attempt.tenant, attempt.ip):
+        return Denied("ip_blocked")
+    return None
+
+
 def identify(attempt: Attempt) -> Denied | None:
     """Find the person by email; an unknown email still costs one hash check (no enumeration)."""
     email = attempt.email.strip().lower()
@@ -66,6 +76,14 @@ def identify(attempt: Attempt) -> Denied | None:
     if attempt.user is None:
         check_password(attempt.secret, _dummy_hash())
         return Denied("unknown_user")
+    return None
+
+
+def reserve_attempt(attempt: Attempt) -> Denied | None:
+    """Take one of the account's tries; a locked account's factor is never checked."""
+    if not lockout.reserve_attempt(attempt.user, attempt.protection):
+        check_password(attempt.secret, _dummy_hash())  # same cost as a real check
+        return Denied("locked")
     return None
 
 
@@ -89,7 +107,9 @@ def check_account_may_sign_in(attempt: Attempt) -> Denied | None:
 
 
 first_factor_stages: list[Callable[[Attempt], Denied | None]] = [
+    check_ip_not_blocked,
     identify,
+    reserve_attempt,
     check_password_factor,
     check_account_may_sign_in,
 ]
@@ -123,6 +143,10 @@ def _fail(attempt: Attempt, denied: Denied) -> Outcome:
         method=attempt.method,
         reason=denied.reason,
     )
+    if denied.reason != "ip_blocked":
+        lockout.register_ip_failure(attempt.tenant, attempt.ip, attempt.protection)
+    if attempt.user is not None and denied.reason != "locked":
+        lockout.lock_if_exhausted(attempt.user, attempt.protection, request=attempt.request)
     return Outcome(error=SIGN_IN_FAILED_MESSAGE)
 
 
@@ -130,7 +154,13 @@ def sign_in_with_first_factor(
     request, *, email: str, secret: str, method: str, next_url: str | None = None
 ) -> Outcome:
     attempt = Attempt(
-        request=request, tenant=request.tenant, email=email, method=method, secret=secret
+        request=request,
+        tenant=request.tenant,
+        email=email,
+        method=method,
+        secret=secret,
+        ip=client_ip(request),
+        protection=lockout.protection_for(request.tenant),
     )
     for stage in first_factor_stages:
         denied = stage(attempt)
@@ -189,6 +219,7 @@ def finish(request, state: dict) -> Outcome:
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         )
         User.objects.filter(pk=user.pk).update(last_login=now)
+        lockout.register_success(user)
         record(
             user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"]
         )

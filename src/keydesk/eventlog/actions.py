@@ -20,6 +20,8 @@ class EventAction(models.TextChoices):
     LOGIN_SUCCEEDED = "login.succeeded", "Sign-in succeeded"
     LOGIN_FAILED = "login.failed", "Sign-in failed"
     LOGOUT = "logout", "Signed out"
+    ACCOUNT_LOCKED = "account.locked", "Account locked"
+    ACCOUNT_UNLOCKED = "account.unlocked", "Account unlocked"
     TICKET_CREATED = "ticket.created", "Ticket created"
     TICKET_UPDATED = "ticket.updated", "Ticket updated"
     TICKET_ASSIGNED = "ticket.assigned", "Ticket assigned"

@@ -1,0 +1,147 @@
+"""Brute-force protection: per-account lockout with doubling lock times, and a per-IP throttle.
+
+Every attempt on a known account first *reserves* one of its remaining tries with a conditional
+UPDATE; only a reserved attempt gets its password checked. So when twenty requests race on
+one account, at most `max_failures` passwords are ever evaluated, and the counter is exact on
+SQLite and PostgreSQL alike.
+"""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from keydesk.core.errors import ApplicationError
+from keydesk.eventlog.actions import EventAction
+from keydesk.eventlog.services import record
+
+from .models import AccountLockout, IpFailureWindow, SignInProtection, User
+from .permissions import can_manage_person
+
+
+def protection_for(tenant) -> SignInProtection:
+    return SignInProtection.objects.filter(tenant=tenant).first() or SignInProtection(tenant=tenant)
+
+
+def _lockout_row(user: User) -> AccountLockout:
+    try:
+        with transaction.atomic():
+            return AccountLockout.objects.get_or_create(tenant_id=user.tenant_id, user=user)[0]
+    except IntegrityError:  # created by a concurrent attempt
+        return AccountLockout.objects.get(user=user)
+
+
+def reserve_attempt(user: User, protection: SignInProtection) -> bool:
+    """Take one try from the account before checking its factor; False while it is locked."""
+    now = timezone.now()
+    row = _lockout_row(user)
+    rows = AccountLockout.objects.filter(pk=row.pk)
+    # An expired lock gives a fresh set of tries; the lockout count stays, so the next lock is longer.
+    rows.filter(locked_until__lte=now).update(failures=0, locked_until=None)
+    # After a quiet period, earlier failures and lockouts are forgiven.
+    quiet_since = now - timedelta(hours=protection.forget_after_hours)
+    rows.filter(locked_until__isnull=True, last_failure_at__lt=quiet_since).update(
+        failures=0, lockouts=0
+    )
+    reserved = rows.filter(locked_until__isnull=True, failures__lt=protection.max_failures).update(
+        failures=F("failures") + 1, last_failure_at=now
+    )
+    return reserved == 1
+
+
+def is_locked(user: User) -> bool:
+    return AccountLockout.objects.filter(user=user, locked_until__gt=timezone.now()).exists()
+
+
+def lock_if_exhausted(user: User, protection: SignInProtection, *, request=None) -> bool:
+    """Lock the account once its tries are used up; True when this call locked it."""
+    now = timezone.now()
+    rows = AccountLockout.objects.filter(
+        user=user, locked_until__isnull=True, failures__gte=protection.max_failures
+    )
+    row = rows.first()
+    if row is None:
+        return False
+    minutes = min(protection.lock_minutes * 2**row.lockouts, protection.max_lock_minutes)
+    locked_until = now + timedelta(minutes=minutes)
+    with transaction.atomic():
+        if not rows.update(locked_until=locked_until, lockouts=F("lockouts") + 1):
+            return False  # another attempt locked it first
+        record(
+            user.tenant,
+            None,
+            EventAction.ACCOUNT_LOCKED,
+            user,
+            request,
+            minutes=minutes,
+            failures=row.failures,
+        )
+        _notify_locked(user, locked_until, request)
+    return True
+
+
+def _notify_locked(user: User, locked_until, request) -> None:
+    from keydesk.mail.services import email_queue
+
+    email_queue(
+        tenant=user.tenant,
+        template="account_locked",
+        to=user,
+        context={"locked_until": locked_until},
+        request=request,
+    )
+
+
+def register_success(user: User) -> None:
+    AccountLockout.objects.filter(user=user).update(failures=0, lockouts=0, locked_until=None)
+
+
+def account_unlock(*, user: User, actor: User | None, request=None) -> None:
+    """An admin (or manager, for people they manage) lifts a lockout."""
+    if actor is not None and not can_manage_person(actor, kind=user.kind, role=user.role):
+        raise ApplicationError(
+            "forbidden", "You are not allowed to unlock this person.", status=403
+        )
+    with transaction.atomic():
+        if (
+            AccountLockout.objects.filter(user=user)
+            .filter(Q(locked_until__isnull=False) | Q(failures__gt=0))
+            .update(failures=0, lockouts=0, locked_until=None)
+        ):
+            record(user.tenant, actor, EventAction.ACCOUNT_UNLOCKED, user, request)
+
+
+def _window_start(now, minutes: int):
+    seconds = minutes * 60
+    return now - timedelta(seconds=now.timestamp() % seconds)
+
+
+def ip_is_blocked(tenant, ip: str | None) -> bool:
+    if not ip:
+        return False
+    return IpFailureWindow.objects.filter(
+        tenant=tenant, ip=ip, blocked_until__gt=timezone.now()
+    ).exists()
+
+
+def register_ip_failure(tenant, ip: str | None, protection: SignInProtection) -> None:
+    """Count a failure from `ip` in the current window; block the address at the threshold."""
+    if not ip:
+        return
+    now = timezone.now()
+    start = _window_start(now, protection.ip_window_minutes)
+    try:
+        with transaction.atomic():
+            IpFailureWindow.objects.get_or_create(tenant=tenant, ip=ip, window_start=start)
+    except IntegrityError:
+        pass  # a concurrent failure created the window
+    windows = IpFailureWindow.objects.filter(tenant=tenant, ip=ip, window_start=start)
+    windows.update(failures=F("failures") + 1)
+    windows.filter(failures__gte=protection.ip_max_failures, blocked_until__isnull=True).update(
+        blocked_until=now + timedelta(minutes=protection.ip_block_minutes)
+    )
+    # Old windows carry no information any more.
+    IpFailureWindow.objects.filter(
+        tenant=tenant, ip=ip, window_start__lt=start, blocked_until__lt=now
+    ).delete()
