@@ -48,6 +48,9 @@ TRUSTED_PROXIES = [
 SMTP_URL = _env("KEYDESK_SMTP_URL")
 REDIS_URL = _env("KEYDESK_REDIS_URL")
 MAIL_FROM = _env("KEYDESK_MAIL_FROM")
+# How links in mail reach a tenant when no request is at hand (e.g. mail sent by the worker).
+PUBLIC_SCHEME = _env("KEYDESK_PUBLIC_SCHEME", "http" if BASE_DOMAIN == "localhost" else "https")
+PUBLIC_PORT_SUFFIX = f":{_env('KEYDESK_PORT', '8000')}" if BASE_DOMAIN == "localhost" else ""
 
 # Hosts are checked by the tenant middleware, which knows every tenant and custom domain;
 # an unknown host gets a 404 there.
@@ -112,7 +115,7 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not memory, so tests see the locking the server sees (threads, live server).
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-keydesk.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-keydesk-{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock when a transaction starts, so two writers queue
         # instead of failing on lock upgrade; WAL lets readers go on meanwhile.

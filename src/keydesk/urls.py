@@ -4,11 +4,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from keydesk.api.api import api
+from keydesk.tickets.urls import portal_urlpatterns
 
 urlpatterns = [
     path("ops/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("keydesk.accounts.urls")),
+    path("tickets/", include("keydesk.tickets.urls")),
+    path("portal/", include(portal_urlpatterns)),
+    path("account/events/", include("keydesk.eventlog.urls")),
     path("", include("keydesk.web.urls")),
 ]
 

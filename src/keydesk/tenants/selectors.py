@@ -44,3 +44,14 @@ def tenant_get_by_slug(*, slug: str) -> Tenant | None:
 
 def tenant_list() -> list[Tenant]:
     return list(Tenant.objects.order_by("slug"))
+
+
+def tenant_url(tenant, path: str, request=None) -> str:
+    """An absolute link into the tenant's helpdesk, for mail.
+
+    Inside a request of that tenant the host it came in on is used (the middleware has
+    checked it names this tenant); elsewhere SLUG.BASE with the configured public scheme.
+    """
+    if request is not None and getattr(request, "tenant", None) == tenant:
+        return request.build_absolute_uri(path)
+    return f"{settings.PUBLIC_SCHEME}://{tenant.slug}.{settings.BASE_DOMAIN}{settings.PUBLIC_PORT_SUFFIX}{path}"

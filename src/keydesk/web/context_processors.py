@@ -1,21 +1,43 @@
-"""Navigation by role: agent workspace, account administration, portal."""
+"""Navigation by role: agent workspace, account administration, preferences, portal."""
 
 from keydesk.accounts.permissions import Perm, can
 
+# The first matching path prefix names the section the page belongs to.
+_SECTIONS = (
+    ("/tickets/", "tickets"),
+    ("/portal/", "portal"),
+    ("/account/agents/", "agents"),
+    ("/account/teams/", "teams"),
+    ("/account/contacts/", "contacts"),
+    ("/account/events/", "events"),
+    ("/preferences/tokens/", "tokens"),
+)
+
+
+def _section(path: str) -> str:
+    for prefix, name in _SECTIONS:
+        if path.startswith(prefix):
+            return name
+    return ""
+
 
 def navigation(request):
+    """What the navigation shows to this person; hiding only, the services enforce."""
     user = getattr(request, "user", None)
     tenant = getattr(request, "tenant", None)
     if user is None or not user.is_authenticated or tenant is None:
         return {"tenant": tenant, "nav": {}}
+    people = can(user, Perm.USER_VIEW)
     return {
         "tenant": tenant,
         "nav": {
             "workspace": can(user, Perm.TICKET_WORK),
             "portal": user.is_contact,
-            "people": can(user, Perm.USER_VIEW),
-            "teams": can(user, Perm.TEAM_MANAGE),
+            "people": people,
+            "teams": people,
+            "contacts": people,
             "events": can(user, Perm.EVENTLOG_VIEW),
             "tokens": can(user, Perm.API_TOKEN_OWN),
+            "section": _section(request.path),
         },
     }

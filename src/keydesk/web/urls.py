@@ -1,3 +1,5 @@
+"""The start page; each area mounts its own URLs in keydesk/urls.py."""
+
 from django.urls import path
 
 from . import views

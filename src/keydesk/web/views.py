@@ -8,18 +8,22 @@ from keydesk.accounts.permissions import Perm, can
 
 @login_required
 def home(request):
+    """Staff start in the workspace, contacts in the portal."""
     if can(request.user, Perm.TICKET_WORK):
         return redirect("tickets:list")
     return redirect("portal:list")
 
 
 def not_found(request, exception=None):
+    """The one answer for missing and not-allowed pages."""
     return render(request, "web/not_found.html", status=404)
 
 
 def server_error(request):
+    """A page that needs nothing from the database or the session."""
     return render(request, "web/server_error.html", status=500)
 
 
 def csrf_failure(request, reason=""):
+    """A form that expired or came from another site."""
     return render(request, "web/csrf_failure.html", status=403)
