@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from keydesk.accounts.lockout import account_unlock, is_locked
 from keydesk.accounts.models import AccountLockout, SignInProtection
-from keydesk.core.errors import ApplicationError
+from keydesk.core.errors import PermissionDenied
 from keydesk.eventlog.models import Event
 from keydesk.mail.models import OutboundEmail
 from tests.conftest import PASSWORD
@@ -76,7 +76,7 @@ def test_failures_are_forgotten_after_a_quiet_period(acme):
 
 def test_admin_unlocks_and_it_is_recorded(acme):
     _fail(acme, 5)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(PermissionDenied):
         account_unlock(user=acme.agent, actor=acme.other_contact)
     account_unlock(user=acme.agent, actor=acme.admin)
     assert not is_locked(acme.agent)

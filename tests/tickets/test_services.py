@@ -41,7 +41,11 @@ def test_staff_ticket_creates_an_unknown_requester_as_contact(acme):
     )
     assert ticket.requester.email == "new.customer@example.com"
     assert ticket.requester.kind == "contact"
-    assert _actions(acme.tenant)[-2:] == ["user.created", "ticket.created"]
+    assert _actions(acme.tenant)[-3:] == [
+        "user.created",
+        "contact.verification_sent",
+        "ticket.created",
+    ]
 
 
 def test_staff_ticket_needs_a_contact_requester(acme):

@@ -119,3 +119,44 @@ class TokenCreateForm(forms.Form):
         max_length=100,
         help_text="What the token is for, e.g. the script or integration that uses it.",
     )
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.CharField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+
+class NewPasswordForm(forms.Form):
+    """A new password typed twice; the tenant's policy is checked by the service."""
+
+    new_password = forms.CharField(
+        label="New password",
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    confirm_password = forms.CharField(
+        label="Repeat the new password",
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") != data.get("confirm_password"):
+            self.add_error("confirm_password", "The two passwords differ.")
+        return data
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = forms.CharField(
+        label="Current password",
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["current_password", "new_password", "confirm_password"]

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from keydesk.core.errors import ApplicationError
+from keydesk.core.errors import PermissionDenied
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -100,9 +100,7 @@ def register_success(user: User) -> None:
 def account_unlock(*, user: User, actor: User | None, request=None) -> None:
     """An admin (or manager, for people they manage) lifts a lockout."""
     if actor is not None and not can_manage_person(actor, kind=user.kind, role=user.role):
-        raise ApplicationError(
-            "forbidden", "You are not allowed to unlock this person.", status=403
-        )
+        raise PermissionDenied("You are not allowed to unlock this person.")
     with transaction.atomic():
         if (
             AccountLockout.objects.filter(user=user)

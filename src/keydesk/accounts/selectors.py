@@ -1,18 +1,27 @@
 """Reading people, teams and tokens of one tenant, as the acting person may see them."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from keydesk.core.errors import NotFound
 
-from .models import ApiToken, Team, User
+from .models import AccountLockout, ApiToken, Team, User
 from .permissions import Perm, require
+
+
+def _with_lock_state(people: QuerySet[User]) -> QuerySet[User]:
+    """Annotate `is_locked` and `locked_until` (sign-in lockout) for the admin lists."""
+    locks = AccountLockout.objects.filter(user=OuterRef("pk"), locked_until__gt=timezone.now())
+    return people.annotate(
+        is_locked=Exists(locks), locked_until=Subquery(locks.values("locked_until")[:1])
+    )
 
 
 def person_list(
     *, actor: User, kind: str, q: str | None = None, include_inactive: bool = True
 ) -> QuerySet[User]:
     require(actor, Perm.USER_VIEW)
-    people = User.objects.filter(tenant_id=actor.tenant_id, kind=kind)
+    people = _with_lock_state(User.objects.filter(tenant_id=actor.tenant_id, kind=kind))
     if q:
         q = q.strip()
         people = people.filter(Q(email__icontains=q) | Q(name__icontains=q))
@@ -23,7 +32,7 @@ def person_list(
 
 def person_get(*, actor: User, user_id: int, kind: str | None = None) -> User:
     require(actor, Perm.USER_VIEW)
-    people = User.objects.filter(tenant_id=actor.tenant_id)
+    people = _with_lock_state(User.objects.filter(tenant_id=actor.tenant_id))
     if kind:
         people = people.filter(kind=kind)
     person = people.filter(pk=user_id).first()

@@ -19,6 +19,7 @@ from keydesk.eventlog.services import record
 from .models import ApiToken, PasswordHistory, PasswordPolicy, SignInSession, Team, User
 from .passwords import password_problems, policy_for
 from .permissions import Perm, can_manage_person, require
+from .verification import verification_send
 
 TOKEN_PREFIX = "kd_"
 # last_used_at is a hint for people, not an audit trail: one write a minute per token is enough.
@@ -109,6 +110,8 @@ def user_create(
                 role=role,
                 is_guest=is_guest,
             )
+            if user.is_contact:
+                verification_send(user=user, actor=actor, request=request)
     except IntegrityError:
         raise ApplicationError(
             "email_taken", "A person with this email already exists.", field="email", status=409

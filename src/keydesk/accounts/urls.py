@@ -3,7 +3,7 @@ and /preferences/."""
 
 from django.urls import include, path
 
-from . import views
+from . import password_views, views
 from .models import User
 
 
@@ -35,6 +35,17 @@ account_urlpatterns = [
     path("account/teams/new", views.team_create_view, name="team_create"),
     path("account/teams/<int:team_id>/", views.team_edit_view, name="team_edit"),
     path("account/teams/<int:team_id>/delete", views.team_delete_view, name="team_delete"),
+    path(
+        "account/contacts/<int:user_id>/verification",
+        password_views.verification_resend_view,
+        name="contact_verification_resend",
+    ),
+    path(
+        "account/people/<int:user_id>/unlock",
+        password_views.person_unlock_view,
+        name="person_unlock",
+    ),
+    path("preferences/password", password_views.password_change_view, name="password_change"),
     path("preferences/tokens/", views.token_list_view, name="token_list"),
     path("preferences/tokens/new", views.token_create_view, name="token_create"),
     path("preferences/tokens/<int:token_id>/revoke", views.token_revoke_view, name="token_revoke"),
@@ -43,5 +54,12 @@ account_urlpatterns = [
 urlpatterns = [
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
+    path("password/reset", password_views.password_reset_request_view, name="password_reset"),
+    path(
+        "password/reset/<str:token>",
+        password_views.password_reset_confirm_view,
+        name="password_reset_confirm",
+    ),
+    path("verify/<str:token>", password_views.verify_email_view, name="verify_email"),
     path("", include((account_urlpatterns, "accounts"))),
 ]

@@ -11,6 +11,7 @@ _SECTIONS = (
     ("/account/contacts/", "contacts"),
     ("/account/events/", "events"),
     ("/preferences/tokens/", "tokens"),
+    ("/preferences/password", "password"),
 )
 
 
