@@ -1,14 +1,18 @@
 """The tenant password policy applies wherever a password is set, and names every broken rule."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
+from django.utils import timezone
 
 from keydesk.accounts.models import PasswordPolicy, User
 from keydesk.accounts.passwords import password_problems, policy_for
 from keydesk.accounts.services import password_policy_update, user_create, user_set_password
 from keydesk.core.errors import ApplicationError, PermissionDenied
 from keydesk.eventlog.models import Event
+from tests.conftest import PASSWORD
 
 
 def _problems(password, user, **policy):
@@ -136,3 +140,39 @@ def test_password_change_ends_other_sessions(acme):
     first.cookies["sessionid"] = request.session.session_key
     assert first.get("/").url == "/tickets/"
     assert second.get("/").url.startswith("/login")
+
+
+def _sign_in(client):
+    return client.post("/login", {"email": "agent@acme.test", "password": PASSWORD})
+
+
+def test_flagged_person_changes_password_before_the_session(acme):
+    password_policy_update(tenant=acme.tenant, actor=acme.admin, force_change_all=True)
+    client = acme.client()
+    response = _sign_in(client)
+    assert response["Location"] == "/login/password"
+    assert "_auth_user_id" not in client.session  # nothing authenticated yet
+    page = client.get("/login/password")
+    assert b"Choose a new password" in page.content
+    weak = client.post("/login/password", {"new_password": "x", "confirm_password": "x"})
+    assert b"Use at least 12 characters." in weak.content
+    done = client.post(
+        "/login/password",
+        {"new_password": "fresh passphrase here", "confirm_password": "fresh passphrase here"},
+    )
+    assert done.status_code == 302 and done["Location"] == "/"
+    assert client.session["_auth_user_id"] == str(acme.agent.pk)
+    assert not User.objects.get(pk=acme.agent.pk).must_change_password
+
+
+def test_expired_password_must_be_changed(acme):
+    password_policy_update(tenant=acme.tenant, actor=acme.admin, max_age_days=90)
+    assert _sign_in(acme.client())["Location"] == "/"
+    User.objects.filter(pk=acme.agent.pk).update(
+        password_changed_at=timezone.now() - timedelta(days=91)
+    )
+    assert _sign_in(acme.client())["Location"] == "/login/password"
+
+
+def test_required_action_page_needs_a_pending_sign_in(acme):
+    assert acme.client().get("/login/password")["Location"] == "/login"

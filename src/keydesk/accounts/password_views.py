@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from keydesk.core.errors import ApplicationError
 from keydesk.web.shortcuts import form_error, message_error, not_found_when_refused
 
+from . import signin
 from .forms import NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm
 from .lockout import account_unlock
 from .models import User
@@ -139,3 +140,30 @@ def person_unlock_view(request, user_id: int):
         messages.success(request, f"{person.email} can sign in again.")
     section = "agent" if person.is_staff_member else "contact"
     return redirect(f"accounts:{section}_edit", user_id=person.pk)
+
+
+@never_cache
+@sensitive_post_parameters("new_password", "confirm_password")
+@require_http_methods(["GET", "POST"])
+def signin_password_change_view(request):
+    """Sign-in's required action: a new password before the session starts."""
+    state = signin.pending_state(request)
+    if state is None:
+        messages.error(request, "Your sign-in took too long. Please start again.")
+        return redirect("login")
+    user = signin.pending_user(request, state)
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_set_password(
+                user=user, actor=user, password=form.cleaned_data["new_password"], request=request
+            )
+        except ApplicationError as exc:
+            form_error(form, _on_new_password(exc))
+        else:
+            outcome = signin.continue_sign_in(request)
+            if outcome.redirect_to:
+                return redirect(outcome.redirect_to)
+            messages.error(request, outcome.error)
+            return redirect("login")
+    return render(request, "accounts/signin_password_change.html", {"form": form, "person": user})

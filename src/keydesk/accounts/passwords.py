@@ -6,10 +6,12 @@ classes are off unless an admin turns them on), a breached/common list, no perso
 
 import re
 import string
+from datetime import timedelta
 from functools import lru_cache
 
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import CommonPasswordValidator
+from django.utils import timezone
 
 from .models import PasswordHistory, PasswordPolicy, User
 
@@ -78,3 +80,14 @@ def password_problems(password: str, *, user: User, policy: PasswordPolicy) -> l
     if _reused(password, user, policy.history_count):
         problems.append(f"Do not reuse one of your last {policy.history_count} passwords.")
     return problems
+
+
+def password_change_due(user: User) -> bool:
+    """Whether the person must choose a new password before their session starts."""
+    if user.must_change_password:
+        return True
+    max_age = policy_for(user.tenant).max_age_days
+    if not max_age or not user.has_usable_password():
+        return False
+    changed = user.password_changed_at or user.created_at
+    return timezone.now() - changed > timedelta(days=max_age)

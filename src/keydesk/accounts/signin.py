@@ -14,6 +14,7 @@ from functools import lru_cache
 from django.contrib.auth import login, logout
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -23,6 +24,7 @@ from keydesk.eventlog.services import record
 
 from . import lockout
 from .models import SignInProtection, SignInSession, User
+from .passwords import password_change_due
 
 PENDING_KEY = "keydesk.signin"
 PENDING_TTL_SECONDS = 300
@@ -114,9 +116,21 @@ first_factor_stages: list[Callable[[Attempt], Denied | None]] = [
     check_account_may_sign_in,
 ]
 
+
 # Stages after the first factor: each takes (request, pending state) and returns None to go on,
 # or the URL of the page that asks the person for more (a second factor, a required action).
-pending_stages: list[Callable[[object, dict], str | None]] = []
+def pending_user(request, state: dict) -> User:
+    return User.objects.select_related("tenant").get(pk=state["user_id"], tenant=request.tenant)
+
+
+def require_password_change(request, state: dict) -> str | None:
+    """Required action: an expired or admin-flagged password is replaced before the session."""
+    if state["methods"][0] == "pwd" and password_change_due(pending_user(request, state)):
+        return reverse("signin_password_change")
+    return None
+
+
+pending_stages: list[Callable[[object, dict], str | None]] = [require_password_change]
 
 
 def safe_next(request, candidate: str | None, default: str = "/") -> str:
@@ -201,7 +215,7 @@ def continue_sign_in(request) -> Outcome:
 
 def finish(request, state: dict) -> Outcome:
     """Authenticate: a new session key, the methods used and the time recorded, the event written."""
-    user = User.objects.select_related("tenant").get(pk=state["user_id"], tenant=request.tenant)
+    user = pending_user(request, state)
     request.session.pop(PENDING_KEY, None)
     now = timezone.now()
     with transaction.atomic():

@@ -54,6 +54,11 @@ account_urlpatterns = [
 urlpatterns = [
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
+    path(
+        "login/password",
+        password_views.signin_password_change_view,
+        name="signin_password_change",
+    ),
     path("password/reset", password_views.password_reset_request_view, name="password_reset"),
     path(
         "password/reset/<str:token>",
