@@ -2,7 +2,9 @@
 
 from django import forms
 
-from .models import User
+from .models import PasswordPolicy, SessionPolicy, SignInProtection, User
+from .security_settings import PROTECTION_BOUNDS, SESSION_BOUNDS
+from .services import POLICY_FIELDS
 
 
 class PasswordSignInForm(forms.Form):
@@ -160,3 +162,39 @@ class PasswordChangeForm(NewPasswordForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     field_order = ["current_password", "new_password", "confirm_password"]
+
+
+class PasswordPolicyForm(forms.ModelForm):
+    force_change_all = forms.BooleanField(
+        label="Ask everyone to choose a new password at their next sign-in", required=False
+    )
+
+    class Meta:
+        model = PasswordPolicy
+        fields = POLICY_FIELDS
+
+
+class SignInProtectionForm(forms.ModelForm):
+    class Meta:
+        model = SignInProtection
+        fields = list(PROTECTION_BOUNDS)
+
+
+class SessionPolicyForm(forms.ModelForm):
+    self_registration = forms.BooleanField(
+        label="Contacts may register themselves at /register", required=False
+    )
+
+    class Meta:
+        model = SessionPolicy
+        fields = [*SESSION_BOUNDS, "new_device_alerts"]
+
+
+class RegistrationForm(NewPasswordForm):
+    email = forms.CharField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    name = forms.CharField(label="Name", max_length=200)
+    field_order = ["email", "name", "new_password", "confirm_password"]

@@ -149,10 +149,16 @@ class SignInSession(TenantOwned):
     auth_time = models.DateTimeField()
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-auth_time"]
+        indexes = [models.Index(fields=["user", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"Session of {self.user_id} since {self.auth_time}"
 
 
 class PasswordPolicy(models.Model):
@@ -271,3 +277,50 @@ class IpFailureWindow(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.ip} since {self.window_start}"
+
+
+class SessionPolicy(models.Model):
+    """How long sessions last, per audience ("Account › Security › Sessions")."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="session_policy"
+    )
+    staff_idle_minutes = models.PositiveIntegerField(
+        default=8 * 60, help_text="Staff are signed out after this long without activity."
+    )
+    staff_max_days = models.PositiveIntegerField(
+        default=30, help_text="Staff sign in again after this many days, active or not."
+    )
+    contact_idle_minutes = models.PositiveIntegerField(default=8 * 60)
+    contact_max_days = models.PositiveIntegerField(default=30)
+    new_device_alerts = models.BooleanField(
+        "Email an alert on sign-in from a new device", default=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Session policy of {self.tenant_id}"
+
+    def limits_for(self, user: User) -> tuple[int, int]:
+        """(idle minutes, absolute days) for this person's audience."""
+        if user.kind == User.Kind.STAFF:
+            return self.staff_idle_minutes, self.staff_max_days
+        return self.contact_idle_minutes, self.contact_max_days
+
+
+class KnownDevice(TenantOwned):
+    """A browser a person signed in from before (its device cookie, hashed)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_devices")
+    device_hash = models.CharField(max_length=64)
+    user_agent = models.CharField(max_length=300, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "device_hash"], name="accounts_device_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Device of {self.user_id}"

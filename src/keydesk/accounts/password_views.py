@@ -1,7 +1,8 @@
-"""Pages to recover and change a password, and to verify a contact's email address."""
+"""Pages to sign up, recover and change a password, and verify a contact's email address."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -11,7 +12,7 @@ from keydesk.core.errors import ApplicationError
 from keydesk.web.shortcuts import form_error, message_error, not_found_when_refused
 
 from . import signin
-from .forms import NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm
+from .forms import NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm, RegistrationForm
 from .lockout import account_unlock
 from .models import User
 from .password_reset import (
@@ -20,6 +21,7 @@ from .password_reset import (
     password_reset_request,
     password_reset_user,
 )
+from .registration import contact_register
 from .selectors import person_get
 from .services import user_set_password
 from .verification import verification_confirm, verification_send
@@ -167,3 +169,27 @@ def signin_password_change_view(request):
             messages.error(request, outcome.error)
             return redirect("login")
     return render(request, "accounts/signin_password_change.html", {"form": form, "person": user})
+
+
+@sensitive_post_parameters("new_password", "confirm_password")
+@require_http_methods(["GET", "POST"])
+def register_view(request):
+    """Contacts sign up, when the tenant allows it; the answer never tells who is registered."""
+    if not request.tenant.self_registration:
+        raise Http404
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            contact_register(
+                tenant=request.tenant,
+                email=data["email"],
+                name=data["name"],
+                password=data["new_password"],
+                request=request,
+            )
+        except ApplicationError as exc:
+            form_error(form, _on_new_password(exc))
+        else:
+            return render(request, "accounts/registered.html")
+    return render(request, "accounts/register.html", {"form": form})

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from keydesk.core.errors import NotFound
 
-from .models import AccountLockout, ApiToken, Team, User
+from .models import AccountLockout, ApiToken, SignInSession, Team, User
 from .permissions import Perm, require
 
 
@@ -68,3 +68,10 @@ def token_get(*, user: User, token_id: int) -> ApiToken:
     if token is None:
         raise NotFound("token")
     return token
+
+
+def session_list(*, user: User) -> QuerySet[SignInSession]:
+    """A person's open sessions, newest sign-in first."""
+    return SignInSession.objects.filter(
+        tenant_id=user.tenant_id, user=user, ended_at__isnull=True
+    ).order_by("-auth_time")

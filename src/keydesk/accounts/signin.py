@@ -25,6 +25,7 @@ from keydesk.eventlog.services import record
 from . import lockout
 from .models import SignInProtection, SignInSession, User
 from .passwords import password_change_due
+from .sessions import remember_device
 
 PENDING_KEY = "keydesk.signin"
 PENDING_TTL_SECONDS = 300
@@ -234,6 +235,7 @@ def finish(request, state: dict) -> Outcome:
         )
         User.objects.filter(pk=user.pk).update(last_login=now)
         lockout.register_success(user)
+        request.new_device_id = remember_device(request, user)
         record(
             user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"]
         )

@@ -3,7 +3,7 @@ and /preferences/."""
 
 from django.urls import include, path
 
-from . import password_views, views
+from . import password_views, security_views, session_views, views
 from .models import User
 
 
@@ -45,6 +45,33 @@ account_urlpatterns = [
         password_views.person_unlock_view,
         name="person_unlock",
     ),
+    path(
+        "account/people/<int:user_id>/sign-out",
+        session_views.person_sign_out_view,
+        name="person_sign_out",
+    ),
+    path(
+        "account/security/password-policy",
+        security_views.password_policy_view,
+        name="security_password_policy",
+    ),
+    path(
+        "account/security/sign-in-protection",
+        security_views.sign_in_protection_view,
+        name="security_sign_in_protection",
+    ),
+    path("account/security/sessions", security_views.session_policy_view, name="security_sessions"),
+    path("preferences/sessions/", session_views.session_list_view, name="session_list"),
+    path(
+        "preferences/sessions/<int:session_id>/revoke",
+        session_views.session_revoke_view,
+        name="session_revoke",
+    ),
+    path(
+        "preferences/sessions/revoke-others",
+        session_views.session_revoke_others_view,
+        name="session_revoke_others",
+    ),
     path("preferences/password", password_views.password_change_view, name="password_change"),
     path("preferences/tokens/", views.token_list_view, name="token_list"),
     path("preferences/tokens/new", views.token_create_view, name="token_create"),
@@ -65,6 +92,7 @@ urlpatterns = [
         password_views.password_reset_confirm_view,
         name="password_reset_confirm",
     ),
+    path("register", password_views.register_view, name="register"),
     path("verify/<str:token>", password_views.verify_email_view, name="verify_email"),
     path("", include((account_urlpatterns, "accounts"))),
 ]

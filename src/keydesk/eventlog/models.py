@@ -27,7 +27,8 @@ class Event(models.Model):
     )
     # A snapshot, so the row still reads (and verifies) after the actor changes or is gone.
     actor_label = models.CharField(max_length=254, blank=True)
-    action = models.CharField(max_length=64, choices=EventAction.choices)
+    # Checked against EventAction by record(); no `choices`, so a new action needs no migration.
+    action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=32, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_label = models.CharField(max_length=300, blank=True)
@@ -52,6 +53,13 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return EventAction(self.action).label
+        except ValueError:
+            return self.action
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -12,6 +12,11 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
+    self_registration = models.BooleanField(
+        "Contacts may register themselves",
+        default=False,
+        help_text="Shows a sign-up page at /register; new contacts verify their email address.",
+    )
     # Ticket numbers are per tenant (#1, #2, …); taken under a row lock on the tenant.
     last_ticket_number = models.PositiveBigIntegerField(default=0, editable=False)
 

@@ -12,6 +12,10 @@ _SECTIONS = (
     ("/account/events/", "events"),
     ("/preferences/tokens/", "tokens"),
     ("/preferences/password", "password"),
+    ("/preferences/sessions/", "sessions"),
+    ("/account/security/password-policy", "password_policy"),
+    ("/account/security/sign-in-protection", "sign_in_protection"),
+    ("/account/security/sessions", "session_policy"),
 )
 
 
@@ -38,6 +42,7 @@ def navigation(request):
             "teams": people,
             "contacts": people,
             "events": can(user, Perm.EVENTLOG_VIEW),
+            "security": can(user, Perm.SECURITY_MANAGE),
             "tokens": can(user, Perm.API_TOKEN_OWN),
             "section": _section(request.path),
         },

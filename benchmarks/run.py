@@ -1,0 +1,256 @@
+"""`make bench`: run the benchmark suite on SQLite and on PostgreSQL and print one table.
+
+Each database gets a fresh data dir and runs in its own process, because Keydesk reads its
+settings from the environment once, at import. PostgreSQL is used when a server answers at
+--postgres (default postgresql://postgres@127.0.0.1:5432); a scratch database
+keydesk_bench_<random> is created for the run and dropped afterwards.
+"""
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LIST_P50_TARGET_MS = 50.0
+VERIFY_TARGET_PER_S = 50_000
+
+QUICK = {"tickets": 5000, "events": 5000, "creates": 50, "list_requests": 40, "appends": 200}
+
+
+def machine() -> dict:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB RAM"
+                break
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+    }
+
+
+def clean_env(data_dir: str, database_url: str | None) -> dict:
+    """The environment without Keydesk settings, plus this run's data dir and database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYDESK_")}
+    env["KEYDESK_DATA_DIR"] = data_dir
+    env["KEYDESK_LOG_LEVEL"] = "WARNING"
+    if database_url:
+        env["KEYDESK_DATABASE_URL"] = database_url
+    return env
+
+
+def run_suite(label: str, database_url: str | None, sizes: dict) -> dict:
+    data_dir = tempfile.mkdtemp(prefix="keydesk-bench-")
+    output = Path(data_dir) / "results.json"
+    try:
+        command = [sys.executable, str(HERE / "suite.py"), str(output)]
+        for key, value in sizes.items():
+            command += [f"--{key.replace('_', '-')}", str(value)]
+        print(f"== {label}: running (data dir {data_dir})", flush=True)
+        done = subprocess.run(command, env=clean_env(data_dir, database_url), check=False)
+        if done.returncode != 0 or not output.exists():
+            return {"error": f"the suite exited with {done.returncode}"}
+        return json.loads(output.read_text())
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def postgres_server(url: str):
+    """A connection to the server's maintenance database, or None when nothing answers."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    try:
+        return psycopg.connect(f"{url.rstrip('/')}/postgres", connect_timeout=3, autocommit=True)
+    except psycopg.Error:
+        return None
+
+
+def run_postgres(url: str, sizes: dict) -> dict | None:
+    server = postgres_server(url)
+    if server is None:
+        return None
+    name = f"keydesk_bench_{secrets.token_hex(4)}"
+    try:
+        server.execute(f'CREATE DATABASE "{name}"')
+        return run_suite("PostgreSQL", f"{url.rstrip('/')}/{name}", sizes)
+    finally:
+        # pytest-style test databases are not made here; only the scratch database goes.
+        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.close()
+
+
+# Table
+
+
+def _error(result) -> str | None:
+    if isinstance(result, dict) and "error" in result:
+        return "error"
+    return None
+
+
+def cell_rate(result, target: float | None = None) -> str:
+    if result is None:
+        return "—"
+    if _error(result):
+        return "error (below)"
+    text = f"{result['per_second']:,.0f}/s"
+    if target is not None:
+        text += " PASS" if result["per_second"] >= target else " MISS"
+    return text
+
+
+def cell_latency(result, target_p50: float | None = None) -> str:
+    if result is None:
+        return "—"
+    if _error(result):
+        return "error (below)"
+    text = f"{result['p50_ms']:.1f} / {result['p95_ms']:.1f} / {result['p99_ms']:.1f}"
+    if target_p50 is not None:
+        text += " PASS" if result["p50_ms"] < target_p50 else " MISS"
+    return text
+
+
+def column_name(label: str, result: dict | None) -> str:
+    if result and "database" in result:
+        return f"{label} {result['database']['version']}"
+    return label
+
+
+def print_table(columns: dict[str, dict | None], sizes: dict) -> None:
+    tickets, events = f"{sizes['tickets']:,}", f"{sizes['events']:,}"
+    rows = [
+        ("ticket create, POST /api/v1/tickets", "ticket_create", cell_rate, None, "—"),
+        (
+            f"ticket list, 50 of {tickets}, p50/p95/p99 ms",
+            "ticket_list",
+            cell_latency,
+            LIST_P50_TARGET_MS,
+            f"p50 < {LIST_P50_TARGET_MS:.0f} ms",
+        ),
+        ("  … status=open", "ticket_list_status", cell_latency, None, "—"),
+        ("  … q=invoice (5% match)", "ticket_list_q", cell_latency, None, "—"),
+        ("  … q=zebra (no match, full scan)", "ticket_list_q_nomatch", cell_latency, None, "—"),
+        ("event append, record() per transaction", "event_append", cell_rate, None, "—"),
+        (
+            f"events verify over {events} events",
+            "events_verify",
+            cell_rate,
+            VERIFY_TARGET_PER_S,
+            f"≥ {VERIFY_TARGET_PER_S:,}/s",
+        ),
+    ]
+    headers = ["benchmark", *columns, "target"]
+    table = []
+    for label, key, render, target, target_text in rows:
+        cells = []
+        for result in columns.values():
+            if result is None:
+                cells.append("skipped")
+            elif "error" in result:
+                cells.append("error")
+            else:
+                cells.append(render(result.get(key), target))
+        table.append([label, *cells, target_text])
+    widths = [max(len(str(r[i])) for r in [headers, *table]) for i in range(len(headers))]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format(*headers).rstrip())
+    print(line.format(*("-" * w for w in widths)).rstrip())
+    for row in table:
+        print(line.format(*row).rstrip())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="PostgreSQL server URL without a database name",
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, for trying it out")
+    parser.add_argument("--json", help="also write every figure to this file")
+    for key, value in {
+        "tickets": 100_000,
+        "events": 100_000,
+        "creates": 500,
+        "list_requests": 200,
+        "appends": 2000,
+    }.items():
+        parser.add_argument(
+            f"--{key.replace('_', '-')}", type=int, default=None, help=f"default {value:,}"
+        )
+    args = parser.parse_args()
+    sizes = {
+        "tickets": 100_000,
+        "events": 100_000,
+        "creates": 500,
+        "list_requests": 200,
+        "appends": 2000,
+    }
+    if args.quick:
+        sizes.update(QUICK)
+    sizes.update({k: getattr(args, k) for k in sizes if getattr(args, k) is not None})
+
+    info = machine()
+    print(
+        f"Keydesk benchmarks, {date.today().isoformat()}: {info['cpus']} CPUs ({info['cpu']}), "
+        f"{info['memory']}, Python {info['python']}",
+        flush=True,
+    )
+
+    sqlite = run_suite("SQLite", None, sizes)
+    postgres = run_postgres(args.postgres, sizes)
+
+    columns = {column_name("SQLite", sqlite): sqlite, column_name("PostgreSQL", postgres): postgres}
+
+    print()
+    print_table(columns, sizes)
+    print()
+    if postgres is None:
+        print(f"PostgreSQL: skipped: PostgreSQL not reachable at {args.postgres}")
+    for label, result in (("SQLite", sqlite), ("PostgreSQL", postgres)):
+        for key, value in (result or {}).items():
+            if key == "error":
+                print(f"{label}: {value}")
+            elif isinstance(value, dict) and "error" in value:
+                print(f"{label}: {key}: {value['error']}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {"machine": info, "sizes": sizes, "sqlite": sqlite, "postgresql": postgres},
+                indent=2,
+            )
+        )
+    failed = any(
+        isinstance(v, dict) and "error" in v
+        for r in (sqlite, postgres)
+        if r
+        for v in [r, *r.values()]
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
