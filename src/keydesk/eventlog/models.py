@@ -54,13 +54,6 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
 
-    @property
-    def action_label(self) -> str:
-        try:
-            return EventAction(self.action).label
-        except ValueError:
-            return self.action
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise TypeError("events are append-only")
@@ -68,6 +61,13 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("events are append-only")
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return EventAction(self.action).label
+        except ValueError:
+            return self.action
 
 
 class EventChainHead(models.Model):
