@@ -21,8 +21,24 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 LIST_P50_TARGET_MS = 50.0
 VERIFY_TARGET_PER_S = 50_000
+SIGN_IN_RATIO_TARGET = 0.9
 
-QUICK = {"tickets": 5000, "events": 5000, "creates": 50, "list_requests": 40, "appends": 200}
+DEFAULT_SIZES = {
+    "tickets": 100_000,
+    "events": 100_000,
+    "creates": 500,
+    "list_requests": 200,
+    "appends": 2000,
+    "sign_ins": 100,
+}
+QUICK = {
+    "tickets": 5000,
+    "events": 5000,
+    "creates": 50,
+    "list_requests": 40,
+    "appends": 200,
+    "sign_ins": 20,
+}
 
 
 def machine() -> dict:
@@ -133,6 +149,20 @@ def cell_latency(result, target_p50: float | None = None) -> str:
     return text
 
 
+def cell_sign_in(result, target: float | None = None) -> str:
+    if result is None:
+        return "—"
+    if _error(result):
+        return "error (below)"
+    text = (
+        f"{result['per_second']:.1f}/s vs {result['raw_verify_per_second']:.1f}/s"
+        f" = {result['ratio']:.2f}"
+    )
+    if target is not None:
+        text += " PASS" if result["ratio"] >= target else " MISS"
+    return text
+
+
 def column_name(label: str, result: dict | None) -> str:
     if result and "database" in result:
         return f"{label} {result['database']['version']}"
@@ -154,6 +184,13 @@ def print_table(columns: dict[str, dict | None], sizes: dict) -> None:
         ("  … q=invoice (5% match)", "ticket_list_q", cell_latency, None, "—"),
         ("  … q=zebra (no match, full scan)", "ticket_list_q_nomatch", cell_latency, None, "—"),
         ("event append, record() per transaction", "event_append", cell_rate, None, "—"),
+        (
+            "sign-ins over HTTP vs raw Argon2id verify",
+            "sign_in",
+            cell_sign_in,
+            SIGN_IN_RATIO_TARGET,
+            f"ratio ≥ {SIGN_IN_RATIO_TARGET}",
+        ),
         (
             f"events verify over {events} events",
             "events_verify",
@@ -191,24 +228,12 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for trying it out")
     parser.add_argument("--json", help="also write every figure to this file")
-    for key, value in {
-        "tickets": 100_000,
-        "events": 100_000,
-        "creates": 500,
-        "list_requests": 200,
-        "appends": 2000,
-    }.items():
+    for key, value in DEFAULT_SIZES.items():
         parser.add_argument(
             f"--{key.replace('_', '-')}", type=int, default=None, help=f"default {value:,}"
         )
     args = parser.parse_args()
-    sizes = {
-        "tickets": 100_000,
-        "events": 100_000,
-        "creates": 500,
-        "list_requests": 200,
-        "appends": 2000,
-    }
+    sizes = dict(DEFAULT_SIZES)
     if args.quick:
         sizes.update(QUICK)
     sizes.update({k: getattr(args, k) for k in sizes if getattr(args, k) is not None})

@@ -299,6 +299,65 @@ def bench_verify(tenant: Tenant, total: int, rounds: int) -> dict:
     return {"events": total, "seconds": seconds, "per_second": total / seconds, "rounds": rounds}
 
 
+def bench_sign_in(count: int) -> dict:
+    """Full HTTP password sign-ins (GET the form, POST it, follow the redirect) per second,
+    against raw Argon2id verifies at the same parameters, in the same process."""
+    from argon2 import PasswordHasher
+    from django.contrib.auth.hashers import get_hasher
+
+    password = "a benchmark passphrase"
+    world = World("signin", contacts=0)
+    user_create(
+        tenant=world.tenant,
+        actor=None,
+        email="person@signin.example",
+        kind="staff",
+        role="agent",
+        password=password,
+    )
+    hasher = get_hasher()
+    encoded = hasher.encode(password, hasher.salt()).removeprefix(hasher.algorithm)
+    raw = PasswordHasher(
+        time_cost=hasher.time_cost, memory_cost=hasher.memory_cost, parallelism=hasher.parallelism
+    )
+    started = time.perf_counter()
+    for _ in range(count):
+        raw.verify(encoded, password)
+    raw_rate = count / (time.perf_counter() - started)
+
+    # One client, as one server process: its handler and middleware load once, like gunicorn's.
+    client = Client(enforce_csrf_checks=True, HTTP_HOST=TENANT_HOST.format(slug="signin"))
+
+    def sign_in() -> int:
+        # A new session each time, on a browser seen before (its device cookie stays).
+        device = client.cookies.get("keydesk_device")
+        client.cookies.clear()
+        if device is not None:
+            client.cookies["keydesk_device"] = device.value
+        client.get("/login")
+        token = client.cookies["csrftoken"].value
+        response = client.post(
+            "/login",
+            {"email": "person@signin.example", "password": password, "csrfmiddlewaretoken": token},
+            follow=True,
+        )
+        return response.status_code
+
+    if sign_in() != 200:
+        return {"error": "sign-in did not end on a page"}
+    started = time.perf_counter()
+    for _ in range(count):
+        if sign_in() != 200:
+            return {"error": "a sign-in failed"}
+    http_rate = count / (time.perf_counter() - started)
+    return {
+        "per_second": http_rate,
+        "raw_verify_per_second": raw_rate,
+        "ratio": http_rate / raw_rate,
+        "parameters": f"m={hasher.memory_cost} KiB, t={hasher.time_cost}, p={hasher.parallelism}",
+    }
+
+
 def step(results: dict, name: str, func, *args) -> None:
     """Run one benchmark; a failure is reported as that benchmark's error and the rest go on."""
     print(f"  {name} …", file=sys.stderr, flush=True)
@@ -317,6 +376,7 @@ def main() -> int:
     parser.add_argument("--creates", type=int, default=500)
     parser.add_argument("--list-requests", type=int, default=200)
     parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--sign-ins", type=int, default=100)
     args = parser.parse_args()
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -344,6 +404,7 @@ def main() -> int:
         step(results, name, bench_ticket_list, big, query, args.list_requests, 10)
 
     step(results, "event_append", bench_event_append, create_world, args.appends)
+    step(results, "sign_in", bench_sign_in, args.sign_ins)
 
     chain = {}
     step(chain, "build", build_chain, args.events)

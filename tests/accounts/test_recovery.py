@@ -185,3 +185,44 @@ def test_admin_unlocks_from_the_profile(acme, globex):
         acme.client(acme.agent).post(f"/account/people/{acme.admin.pk}/unlock").status_code == 404
     )
     assert admin.post(f"/account/people/{globex.agent.pk}/unlock").status_code == 404
+
+
+def test_admin_sets_a_password_and_can_require_a_change(acme):
+    agent_session = acme.client()
+    agent_session.post("/login", {"email": "agent@acme.test", "password": PASSWORD})
+    admin = acme.client(acme.admin)
+    page = admin.get(f"/account/agents/{acme.agent.pk}/")
+    assert b"Set a new password" in page.content
+    short = {"new_password": "short", "confirm_password": "short", "must_change": "on"}
+    response = admin.post(f"/account/people/{acme.agent.pk}/password", short, follow=True)
+    assert b"Use at least 12 characters." in response.content
+    data = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD, "must_change": "on"}
+    assert admin.post(f"/account/people/{acme.agent.pk}/password", data).status_code == 302
+    agent = User.objects.get(pk=acme.agent.pk)
+    assert agent.check_password(NEW_PASSWORD) and agent.must_change_password
+    assert agent_session.get("/tickets/")["Location"].startswith("/login")
+    login = acme.client().post("/login", {"email": "agent@acme.test", "password": NEW_PASSWORD})
+    assert login["Location"] == "/login/password"
+
+
+def test_set_password_respects_roles_and_tenants(acme, globex):
+    data = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+    manager = acme.client(acme.manager)
+    assert manager.post(f"/account/people/{acme.admin.pk}/password", data).status_code == 404
+    assert manager.post(f"/account/people/{globex.agent.pk}/password", data).status_code == 404
+    assert (
+        acme.client(acme.agent)
+        .post(f"/account/people/{acme.contact.pk}/password", data)
+        .status_code
+        == 404
+    )
+    assert User.objects.get(pk=acme.admin.pk).check_password(PASSWORD)
+
+
+def test_unverified_requester_is_marked_on_tickets(acme):
+    from keydesk.tickets.services import ticket_create
+
+    ticket = ticket_create(tenant=acme.tenant, actor=acme.contact, subject="Help")
+    agent = acme.client(acme.agent)
+    assert b"Unverified" in agent.get(f"/tickets/{ticket.number}/").content
+    assert b"Unverified" in agent.get("/tickets/").content

@@ -1,5 +1,7 @@
 """Password sign-in through the pipeline: one answer for every failure, a fresh session on success."""
 
+import re
+
 import pytest
 
 from keydesk.accounts.models import SignInSession
@@ -102,3 +104,14 @@ def test_deactivation_ends_open_sessions(acme):
     assert client.get("/tickets/").status_code == 200
     user_deactivate(user=acme.agent, actor=acme.admin)
     assert client.get("/tickets/").status_code == 302
+
+
+def test_unknown_and_known_emails_get_identical_responses(acme):
+    def body(email):
+        client = acme.client()
+        response = _post_login(client, email, "not the password")
+        # Only the per-request CSRF token and the echoed address may differ.
+        content = re.sub(rb"[A-Za-z0-9]{64}", b"CSRF", response.content)
+        return response.status_code, content.replace(email.encode(), b"EMAIL")
+
+    assert body("agent@acme.test") == body("nobody@acme.test")

@@ -57,7 +57,7 @@ class PersonForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to let the person set one later. At least 12 characters.",
+        help_text="Leave empty to let the person set one later. The password policy applies.",
     )
 
     def __init__(self, *args, kind: str, roles=(), new: bool, **kwargs):
@@ -198,3 +198,11 @@ class RegistrationForm(NewPasswordForm):
     )
     name = forms.CharField(label="Name", max_length=200)
     field_order = ["email", "name", "new_password", "confirm_password"]
+
+
+class AdminSetPasswordForm(NewPasswordForm):
+    must_change = forms.BooleanField(
+        label="Ask the person to choose their own password at the next sign-in",
+        required=False,
+        initial=True,
+    )

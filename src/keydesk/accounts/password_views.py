@@ -12,7 +12,13 @@ from keydesk.core.errors import ApplicationError
 from keydesk.web.shortcuts import form_error, message_error, not_found_when_refused
 
 from . import signin
-from .forms import NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm, RegistrationForm
+from .forms import (
+    AdminSetPasswordForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    RegistrationForm,
+)
 from .lockout import account_unlock
 from .models import User
 from .password_reset import (
@@ -193,3 +199,31 @@ def register_view(request):
         else:
             return render(request, "accounts/registered.html")
     return render(request, "accounts/register.html", {"form": form})
+
+
+@login_required
+@not_found_when_refused
+@sensitive_post_parameters("new_password", "confirm_password")
+@require_POST
+def person_set_password_view(request, user_id: int):
+    """An admin or manager sets a person's password from the profile; their sessions end."""
+    person = person_get(actor=request.user, user_id=user_id)
+    form = AdminSetPasswordForm(request.POST)
+    section = "agent" if person.is_staff_member else "contact"
+    if form.is_valid():
+        try:
+            user_set_password(
+                user=person,
+                actor=request.user,
+                password=form.cleaned_data["new_password"],
+                must_change=form.cleaned_data["must_change"],
+                request=request,
+            )
+        except ApplicationError as exc:
+            message_error(request, exc)
+        else:
+            messages.success(request, f"The password of {person.email} is set.")
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return redirect(f"accounts:{section}_edit", user_id=person.pk)

@@ -229,6 +229,7 @@ def user_set_password(
     password: str,
     request=None,
     keep_current_session: bool = False,
+    must_change: bool = False,
 ) -> None:
     """Set a new password under the policy; every session of the person ends but, on request,
     the one making the change (its key rotates)."""
@@ -240,7 +241,7 @@ def user_set_password(
             PasswordHistory.objects.create(tenant=user.tenant, user=user, password=user.password)
         user.set_password(password)
         user.password_changed_at = timezone.now()
-        user.must_change_password = False
+        user.must_change_password = must_change
         user.save(
             update_fields=["password", "password_changed_at", "must_change_password", "updated_at"]
         )

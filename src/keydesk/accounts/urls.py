@@ -46,6 +46,11 @@ account_urlpatterns = [
         name="person_unlock",
     ),
     path(
+        "account/people/<int:user_id>/password",
+        password_views.person_set_password_view,
+        name="person_set_password",
+    ),
+    path(
         "account/people/<int:user_id>/sign-out",
         session_views.person_sign_out_view,
         name="person_sign_out",

@@ -13,7 +13,14 @@ from keydesk.core.errors import ApplicationError
 from keydesk.web.shortcuts import form_error, message_error, paginate, permission_required
 
 from . import signin
-from .forms import PasswordSignInForm, PersonForm, PersonSearchForm, TeamForm, TokenCreateForm
+from .forms import (
+    AdminSetPasswordForm,
+    PasswordSignInForm,
+    PersonForm,
+    PersonSearchForm,
+    TeamForm,
+    TokenCreateForm,
+)
 from .models import User
 from .permissions import Perm, can, can_manage_person
 from .selectors import person_get, person_list, team_get, team_list, token_get, token_list
@@ -186,7 +193,12 @@ def person_edit_view(request, kind: str, user_id: int):
         else:
             messages.success(request, f"{person.display_name} was saved.")
             return redirect(section.url_name("list"))
-    context = {**_section_context(section), "form": form, "person": person}
+    context = {
+        **_section_context(section),
+        "form": form,
+        "person": person,
+        "password_form": AdminSetPasswordForm(),
+    }
     return render(request, "accounts/person_form.html", context)
 
 
