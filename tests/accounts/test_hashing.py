@@ -29,7 +29,7 @@ def test_weaker_hash_is_upgraded_on_sign_in(acme, settings):
     response = acme.client().post("/login", {"email": "agent@acme.test", "password": PASSWORD})
     assert response.status_code == 302
     stored = User.objects.get(pk=acme.agent.pk).password
-    assert extract_parameters(stored.removeprefix("argon2")).memory_cost == 19 * 1024
+    assert extract_parameters(stored.removeprefix("argon2")).memory_cost == 64 * 1024
 
 
 def test_pbkdf2_hash_is_upgraded_to_argon2_on_sign_in(acme, settings):

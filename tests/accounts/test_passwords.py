@@ -160,14 +160,14 @@ def test_flagged_person_changes_password_before_the_session(acme):
         "/login/password",
         {"new_password": "fresh passphrase here", "confirm_password": "fresh passphrase here"},
     )
-    assert done.status_code == 302 and done["Location"] == "/"
+    assert done.status_code == 302 and done["Location"] == "/tickets/"
     assert client.session["_auth_user_id"] == str(acme.agent.pk)
     assert not User.objects.get(pk=acme.agent.pk).must_change_password
 
 
 def test_expired_password_must_be_changed(acme):
     password_policy_update(tenant=acme.tenant, actor=acme.admin, max_age_days=90)
-    assert _sign_in(acme.client())["Location"] == "/"
+    assert _sign_in(acme.client())["Location"] == "/tickets/"
     User.objects.filter(pk=acme.agent.pk).update(
         password_changed_at=timezone.now() - timedelta(days=91)
     )

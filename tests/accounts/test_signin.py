@@ -21,7 +21,7 @@ def test_password_sign_in_redirects_home_and_records_it(acme):
     old_key = client.session.session_key
     response = _post_login(client, "Agent@Acme.test", PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == "/tickets/"
     assert client.session.session_key != old_key
     assert client.session["amr"] == ["pwd"]
     assert PENDING_KEY not in client.session
@@ -72,10 +72,10 @@ def test_every_failure_answers_the_same(acme, globex, case):
     "next_url, expected",
     [
         ("/tickets/?status=open", "/tickets/?status=open"),
-        ("https://evil.example/", "/"),
-        ("//evil.example/", "/"),
-        ("/\\evil.example", "/"),
-        ("javascript:alert(1)", "/"),
+        ("https://evil.example/", "/tickets/"),
+        ("//evil.example/", "/tickets/"),
+        ("/\\evil.example", "/tickets/"),
+        ("javascript:alert(1)", "/tickets/"),
     ],
 )
 def test_next_only_leads_to_a_path_on_this_host(acme, next_url, expected):

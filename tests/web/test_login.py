@@ -19,7 +19,7 @@ def test_sign_in_succeeds_and_records_the_event(acme):
     client = acme.client()
     response = client.post("/login", {"email": "agent@acme.test", "password": PASSWORD})
     assert response.status_code == 302
-    assert response.url == "/"
+    assert response.url == "/tickets/"
     assert client.get("/tickets/").status_code == 200
     assert events_of(acme, "login.succeeded").filter(actor=acme.agent).exists()
 
@@ -55,7 +55,7 @@ def test_sign_in_never_follows_a_next_elsewhere(acme, next_url):
         "/login", {"email": "agent@acme.test", "password": PASSWORD, "next": next_url}
     )
     assert response.status_code == 302
-    assert response.url == "/"
+    assert response.url == "/tickets/"
 
 
 @pytest.mark.parametrize(

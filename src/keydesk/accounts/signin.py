@@ -25,6 +25,7 @@ from keydesk.eventlog.services import record
 from . import lockout
 from .models import SignInProtection, SignInSession, User
 from .passwords import password_change_due
+from .permissions import Perm, can
 from .sessions import remember_device
 
 PENDING_KEY = "keydesk.signin"
@@ -121,7 +122,14 @@ first_factor_stages: list[Callable[[Attempt], Denied | None]] = [
 # Stages after the first factor: each takes (request, pending state) and returns None to go on,
 # or the URL of the page that asks the person for more (a second factor, a required action).
 def pending_user(request, state: dict) -> User:
-    return User.objects.select_related("tenant").get(pk=state["user_id"], tenant=request.tenant)
+    """The person a partial sign-in is for (fetched once per request)."""
+    cached = getattr(request, "_pending_user", None)
+    if cached is None or cached.pk != state["user_id"]:
+        cached = User.objects.select_related("tenant").get(
+            pk=state["user_id"], tenant=request.tenant
+        )
+        request._pending_user = cached
+    return cached
 
 
 def require_password_change(request, state: dict) -> str | None:
@@ -132,6 +140,11 @@ def require_password_change(request, state: dict) -> str | None:
 
 
 pending_stages: list[Callable[[object, dict], str | None]] = [require_password_change]
+
+
+def home_url(user: User) -> str:
+    """Where a person lands after signing in: the agent workspace or the portal."""
+    return reverse("tickets:list") if can(user, Perm.TICKET_WORK) else reverse("portal:list")
 
 
 def safe_next(request, candidate: str | None, default: str = "/") -> str:
@@ -186,7 +199,7 @@ def sign_in_with_first_factor(
         "tenant_id": attempt.tenant.pk,
         "methods": [method],
         "started_at": time.time(),
-        "next": safe_next(request, next_url),
+        "next": safe_next(request, next_url, default=""),
     }
     return continue_sign_in(request)
 
@@ -223,7 +236,6 @@ def finish(request, state: dict) -> Outcome:
         login(request, user, backend=BACKEND)  # rotates the session key
         request.session["amr"] = state["methods"]
         request.session["auth_time"] = int(now.timestamp())
-        request.session.save()
         SignInSession.objects.create(
             tenant=user.tenant,
             user=user,
@@ -233,13 +245,12 @@ def finish(request, state: dict) -> Outcome:
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         )
-        User.objects.filter(pk=user.pk).update(last_login=now)
         lockout.register_success(user)
         request.new_device_id = remember_device(request, user)
         record(
             user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"]
         )
-    return Outcome(redirect_to=state["next"])
+    return Outcome(redirect_to=state["next"] or home_url(user))
 
 
 def sign_out(request) -> None:

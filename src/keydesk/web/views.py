@@ -3,15 +3,13 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from keydesk.accounts.permissions import Perm, can
+from keydesk.accounts.signin import home_url
 
 
 @login_required
 def home(request):
     """Staff start in the workspace, contacts in the portal."""
-    if can(request.user, Perm.TICKET_WORK):
-        return redirect("tickets:list")
-    return redirect("portal:list")
+    return redirect(home_url(request.user))
 
 
 def not_found(request, exception=None):
