@@ -31,6 +31,7 @@ from .registration import contact_register
 from .selectors import person_get
 from .services import user_set_password
 from .verification import verification_confirm, verification_send
+from .views import profile_redirect
 
 
 @require_http_methods(["GET", "POST"])
@@ -146,8 +147,7 @@ def person_unlock_view(request, user_id: int):
         message_error(request, exc)
     else:
         messages.success(request, f"{person.email} can sign in again.")
-    section = "agent" if person.is_staff_member else "contact"
-    return redirect(f"accounts:{section}_edit", user_id=person.pk)
+    return profile_redirect(person)
 
 
 @never_cache
@@ -209,7 +209,6 @@ def person_set_password_view(request, user_id: int):
     """An admin or manager sets a person's password from the profile; their sessions end."""
     person = person_get(actor=request.user, user_id=user_id)
     form = AdminSetPasswordForm(request.POST)
-    section = "agent" if person.is_staff_member else "contact"
     if form.is_valid():
         try:
             user_set_password(
@@ -226,4 +225,4 @@ def person_set_password_view(request, user_id: int):
     else:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
-    return redirect(f"accounts:{section}_edit", user_id=person.pk)
+    return profile_redirect(person)

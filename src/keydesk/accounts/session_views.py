@@ -14,6 +14,7 @@ from .sessions import (
     sessions_revoke_others,
     user_sign_out_everywhere,
 )
+from .views import profile_redirect
 
 
 @login_required
@@ -59,5 +60,4 @@ def person_sign_out_view(request, user_id: int):
     person = person_get(actor=request.user, user_id=user_id)
     ended = user_sign_out_everywhere(user=person, actor=request.user, request=request)
     messages.success(request, f"{person.email} is signed out of {ended} session(s).")
-    section = "agent" if person.is_staff_member else "contact"
-    return redirect(f"accounts:{section}_edit", user_id=person.pk)
+    return profile_redirect(person)

@@ -92,6 +92,11 @@ SECTIONS = {
 }
 
 
+def profile_redirect(person: User):
+    """Back to the person's page in the agent or the contact list."""
+    return redirect(SECTIONS[person.kind].url_name("edit"), user_id=person.pk)
+
+
 def _assignable_roles(actor: User) -> list[str]:
     return [
         role
