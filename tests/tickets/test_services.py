@@ -199,3 +199,16 @@ def test_list_filters(acme):
     assert list(ticket_list(actor=acme.agent, assignee_id=acme.agent.pk)) == [b]
     assert list(ticket_list(actor=acme.agent, unassigned=True)) == [a]
     assert list(ticket_list(actor=acme.agent, q=f"#{a.number}")) == [a]
+
+
+def test_team_changes_while_a_deactivated_assignee_stays(acme):
+    from keydesk.accounts.services import team_create, user_deactivate
+
+    ticket = ticket_create(tenant=acme.tenant, actor=acme.contact, subject="x")
+    ticket = ticket_update(ticket=ticket, actor=acme.manager, assignee_id=acme.agent.pk)
+    user_deactivate(user=acme.agent, actor=acme.admin)
+    team = team_create(tenant=acme.tenant, actor=acme.manager, name="Field")
+    ticket = ticket_update(
+        ticket=ticket, actor=acme.manager, assignee_id=acme.agent.pk, team_id=team.pk
+    )
+    assert (ticket.assignee, ticket.team) == (acme.agent, team)

@@ -148,6 +148,9 @@ def ticket_update(
         raise ApplicationError("invalid_priority", "Unknown priority.", field="priority")
     if assignee_id is not UNSET or team_id is not UNSET:
         require(actor, Perm.TICKET_ASSIGN)
+    if assignee_id is not UNSET and assignee_id is not None and assignee_id == ticket.assignee_id:
+        # Keeping the current assignee is no change, even if they were deactivated since.
+        assignee_id = UNSET
     assignee = (
         _staff_member(tenant, assignee_id, field="assignee") if assignee_id is not UNSET else UNSET
     )
