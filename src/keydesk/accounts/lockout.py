@@ -9,7 +9,8 @@ SQLite and PostgreSQL alike.
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from keydesk.core.errors import PermissionDenied
@@ -24,30 +25,52 @@ def protection_for(tenant) -> SignInProtection:
     return SignInProtection.objects.filter(tenant=tenant).first() or SignInProtection(tenant=tenant)
 
 
-def _lockout_row(user: User) -> AccountLockout:
+def _create_lockout_row(user: User) -> None:
     try:
         with transaction.atomic():
-            return AccountLockout.objects.get_or_create(tenant_id=user.tenant_id, user=user)[0]
-    except IntegrityError:  # created by a concurrent attempt
-        return AccountLockout.objects.get(user=user)
+            AccountLockout.objects.create(tenant_id=user.tenant_id, user=user)
+    except IntegrityError:
+        pass  # created by a concurrent attempt
 
 
 def reserve_attempt(user: User, protection: SignInProtection) -> bool:
-    """Take one try from the account before checking its factor; False while it is locked."""
+    """Take one try from the account before checking its factor; False while it is locked.
+
+    One conditional UPDATE does it all, so the database serialises racing attempts: an
+    expired lock gives a fresh set of tries (the lockout count stays, so the next lock is
+    longer), and after a quiet period earlier failures and lockouts are forgiven.
+    """
     now = timezone.now()
-    row = _lockout_row(user)
-    rows = AccountLockout.objects.filter(pk=row.pk)
-    # An expired lock gives a fresh set of tries; the lockout count stays, so the next lock is longer.
-    rows.filter(locked_until__lte=now).update(failures=0, locked_until=None)
-    # After a quiet period, earlier failures and lockouts are forgiven.
-    quiet_since = now - timedelta(hours=protection.forget_after_hours)
-    rows.filter(locked_until__isnull=True, last_failure_at__lt=quiet_since).update(
-        failures=0, lockouts=0
+    quiet = Q(
+        locked_until__isnull=True,
+        last_failure_at__lt=now - timedelta(hours=protection.forget_after_hours),
     )
-    reserved = rows.filter(locked_until__isnull=True, failures__lt=protection.max_failures).update(
-        failures=F("failures") + 1, last_failure_at=now
+    lock_over = Q(locked_until__lte=now)
+    failures_now = Case(
+        When(lock_over | quiet, then=Value(0)),
+        default=F("failures"),
+        output_field=PositiveIntegerField(),
     )
-    return reserved == 1
+    for _ in range(2):
+        reserved = (
+            AccountLockout.objects.filter(user=user)
+            .filter(Q(locked_until__isnull=True) | lock_over)
+            .filter(LessThan(failures_now, protection.max_failures))
+            .update(
+                failures=failures_now + 1,
+                lockouts=Case(
+                    When(quiet, then=Value(0)),
+                    default=F("lockouts"),
+                    output_field=PositiveIntegerField(),
+                ),
+                locked_until=None,
+                last_failure_at=now,
+            )
+        )
+        if reserved or AccountLockout.objects.filter(user=user).exists():
+            return reserved == 1
+        _create_lockout_row(user)  # the first attempt on this account
+    return False
 
 
 def is_locked(user: User) -> bool:

@@ -201,6 +201,7 @@ def sign_in_with_first_factor(
         "started_at": time.time(),
         "next": safe_next(request, next_url, default=""),
     }
+    request._pending_user = attempt.user
     return continue_sign_in(request)
 
 
