@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "keydesk.eventlog",
     "keydesk.tickets",
     "keydesk.mail",
+    "keydesk.mfa",
     "keydesk.api",
     "keydesk.web",
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("ops/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("keydesk.accounts.urls")),
+    path("", include("keydesk.mfa.urls")),
     path("tickets/", include("keydesk.tickets.urls")),
     path("portal/", include(portal_urlpatterns)),
     path("account/events/", include("keydesk.eventlog.urls")),

@@ -52,6 +52,11 @@ class User(AbstractBaseUser):
     phone = models.CharField(max_length=32, blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    enforce_mfa = models.BooleanField(
+        "Enforce 2FA",
+        default=False,
+        help_text="This person must use two-factor authentication, whatever the tenant's policy.",
+    )
     must_change_password = models.BooleanField(
         default=False, help_text="Asked to choose a new password at the next sign-in."
     )

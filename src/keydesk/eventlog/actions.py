@@ -42,3 +42,26 @@ class EventAction(models.TextChoices):
     NOTIFICATION_KEPT = "notification.kept", "Notification kept in the outbox (no SMTP server)"
     NOTIFICATION_FAILED = "notification.failed", "Notification failed"
     NOTIFICATION_SUPPRESSED = "notification.suppressed", "Notification suppressed"
+    MFA_TOTP_ENABLED = "mfa.totp.enabled", "Authenticator app set up"
+    MFA_TOTP_DISABLED = "mfa.totp.disabled", "Authenticator app removed"
+    MFA_TOTP_SETUP_BY_ADMIN = "mfa.totp.setup_by_admin", "Authenticator app set up by an admin"
+    MFA_TOTP_REMOVED_BY_ADMIN = "mfa.totp.removed_by_admin", "Authenticator app removed by an admin"
+    MFA_EMAIL_ENABLED = "mfa.email.enabled", "Email codes set up"
+    MFA_EMAIL_DISABLED = "mfa.email.disabled", "Email codes removed"
+    MFA_EMAIL_REMOVED_BY_ADMIN = "mfa.email.removed_by_admin", "Email codes removed by an admin"
+    MFA_SMS_ENABLED = "mfa.sms.enabled", "SMS codes set up"
+    MFA_SMS_DISABLED = "mfa.sms.disabled", "SMS codes removed"
+    MFA_SMS_REMOVED_BY_ADMIN = "mfa.sms.removed_by_admin", "SMS codes removed by an admin"
+    MFA_RECOVERY_CODES_ENABLED = "mfa.recovery_codes.enabled", "Recovery codes created"
+    MFA_RECOVERY_CODES_DISABLED = "mfa.recovery_codes.disabled", "Recovery codes removed"
+    MFA_RECOVERY_CODES_REMOVED_BY_ADMIN = (
+        "mfa.recovery_codes.removed_by_admin",
+        "Recovery codes removed by an admin",
+    )
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code.used", "Recovery code used"
+    MFA_CHALLENGE_SUCCEEDED = "mfa.challenge.succeeded", "Second factor accepted"
+    MFA_CHALLENGE_FAILED = "mfa.challenge.failed", "Second factor refused"
+    MFA_CODE_SENT = "mfa.code.sent", "Sign-in code sent"
+    MFA_GRACE_SKIPPED = "mfa.grace.skipped", "2FA setup skipped in the grace period"
+    MFA_POLICY_UPDATED = "mfa.policy.updated", "Two-factor policy updated"
+    MFA_ENFORCEMENT_CHANGED = "mfa.enforcement.changed", "Per-person 2FA enforcement changed"

@@ -1,0 +1,52 @@
+"""The tenant's two-factor policy and what it asks of one person."""
+
+from django.utils import timezone
+
+from .models import Authenticator, MfaPolicy
+
+# Methods a person can be challenged with, in the order offered when none was used yet.
+CHALLENGE_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.EMAIL, Authenticator.Type.SMS)
+
+
+def policy_for(tenant) -> MfaPolicy:
+    return MfaPolicy.objects.filter(tenant=tenant).first() or MfaPolicy(tenant=tenant)
+
+
+def allowed_types(policy: MfaPolicy) -> list[str]:
+    """Methods people of this tenant may set up (recovery codes come with any of them)."""
+    flags = {
+        Authenticator.Type.TOTP: policy.totp_enabled,
+        Authenticator.Type.EMAIL: policy.email_enabled,
+        Authenticator.Type.SMS: policy.sms_enabled,
+    }
+    return [t for t in CHALLENGE_TYPES if flags[t]]
+
+
+def is_required(user, policy: MfaPolicy | None = None) -> bool:
+    policy = policy or policy_for(user.tenant)
+    if user.enforce_mfa:
+        return True
+    return policy.require_staff if user.is_staff_member else policy.require_contacts
+
+
+def grace_until(user, policy: MfaPolicy | None = None):
+    """The date until which this person may skip setting up 2FA, or None."""
+    policy = policy or policy_for(user.tenant)
+    if policy.grace_until and policy.grace_until >= timezone.localdate():
+        return policy.grace_until
+    return None
+
+
+def methods_of(user) -> list[Authenticator]:
+    """The person's challenge methods, the last used first."""
+    methods = list(
+        Authenticator.objects.filter(user=user, type__in=CHALLENGE_TYPES).order_by(
+            "-last_used_at", "created_at"
+        )
+    )
+    used = [m for m in methods if m.last_used_at]
+    return used + [m for m in methods if not m.last_used_at]
+
+
+def recovery_authenticator(user) -> Authenticator | None:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).first()
