@@ -48,6 +48,21 @@ TRUSTED_PROXIES = [
 SMTP_URL = _env("KEYDESK_SMTP_URL")
 REDIS_URL = _env("KEYDESK_REDIS_URL")
 MAIL_FROM = _env("KEYDESK_MAIL_FROM")
+# Text messages: "log" keeps them in the outbox; "webhook" POSTs them, signed, to a gateway.
+SMS_BACKEND = (_env("KEYDESK_SMS_BACKEND", "log") or "log").lower()
+SMS_WEBHOOK_URL = _env("KEYDESK_SMS_WEBHOOK_URL")
+SMS_WEBHOOK_SECRET = _env("KEYDESK_SMS_WEBHOOK_SECRET")
+SMS_WEBHOOK_TIMEOUT = 10
+if SMS_BACKEND not in ("log", "webhook"):
+    raise ValueError("KEYDESK_SMS_BACKEND must be log or webhook")
+if SMS_BACKEND == "webhook" and not (
+    (SMS_WEBHOOK_URL or "").startswith(("http://", "https://"))
+    and len(SMS_WEBHOOK_SECRET or "") >= 16
+):
+    raise ValueError(
+        "KEYDESK_SMS_BACKEND=webhook needs KEYDESK_SMS_WEBHOOK_URL (http:// or https://) "
+        "and KEYDESK_SMS_WEBHOOK_SECRET (at least 16 characters)"
+    )
 # How links in mail reach a tenant when no request is at hand (e.g. mail sent by the worker).
 PUBLIC_SCHEME = _env("KEYDESK_PUBLIC_SCHEME", "http" if BASE_DOMAIN == "localhost" else "https")
 PUBLIC_PORT_SUFFIX = f":{_env('KEYDESK_PORT', '8000')}" if BASE_DOMAIN == "localhost" else ""
@@ -72,6 +87,7 @@ INSTALLED_APPS = [
     "keydesk.eventlog",
     "keydesk.tickets",
     "keydesk.mail",
+    "keydesk.sms",
     "keydesk.mfa",
     "keydesk.api",
     "keydesk.web",

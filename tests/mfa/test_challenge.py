@@ -225,3 +225,14 @@ def test_per_person_enforcement(acme):
     mfa_enforce_set(user=acme.contact, actor=acme.admin, enforce=True)
     assert _password_step(acme.client(), "contact@acme.test")["Location"] == "/login/setup-2fa"
     assert _password_step(acme.client(), "other@acme.test")["Location"] == "/portal/"
+
+
+def test_an_emailed_code_dies_after_five_wrong_guesses(acme):
+    from keydesk.mfa import codes
+    from keydesk.mfa.models import OneTimeCode
+
+    code = codes.issue(acme.agent, OneTimeCode.Channel.EMAIL)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(codes.MAX_WRONG_ATTEMPTS):
+        assert not codes.consume(acme.agent, OneTimeCode.Channel.EMAIL, wrong)
+    assert not codes.consume(acme.agent, OneTimeCode.Channel.EMAIL, code)

@@ -65,3 +65,8 @@ class EventAction(models.TextChoices):
     MFA_GRACE_SKIPPED = "mfa.grace.skipped", "2FA setup skipped in the grace period"
     MFA_POLICY_UPDATED = "mfa.policy.updated", "Two-factor policy updated"
     MFA_ENFORCEMENT_CHANGED = "mfa.enforcement.changed", "Per-person 2FA enforcement changed"
+    SMS_SENT = "sms.sent", "SMS sent"
+    SMS_KEPT = "sms.kept", "SMS kept in the outbox (log backend)"
+    SMS_FAILED = "sms.failed", "SMS failed"
+    SMS_SUPPRESSED = "sms.suppressed", "SMS suppressed"
+    MFA_PHONE_VERIFIED = "mfa.phone.verified", "Phone number verified for SMS codes"

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from keydesk.core.errors import ApplicationError
@@ -18,6 +19,8 @@ from keydesk.core.errors import ApplicationError
 from .models import OneTimeCode
 
 VALID_FOR = timedelta(minutes=10)
+# Wrong guesses a code survives: a million values and five guesses leave 1 in 200,000.
+MAX_WRONG_ATTEMPTS = 5
 RESEND_AFTER = timedelta(seconds=60)
 
 
@@ -65,7 +68,15 @@ def consume(user, channel: str, code: str) -> bool:
         .order_by("-created_at")
         .first()
     )
-    if candidate is None or not hmac.compare_digest(candidate.digest, _digest(user.pk, code)):
+    if candidate is None:
+        return False
+    if not hmac.compare_digest(candidate.digest, _digest(user.pk, code)):
+        # Every wrong guess counts, wherever the code is typed (sign-in or setup); the fifth
+        # voids the code, so guessing means asking for new codes, which is throttled.
+        OneTimeCode.objects.filter(pk=candidate.pk).update(wrong_attempts=F("wrong_attempts") + 1)
+        OneTimeCode.objects.filter(
+            pk=candidate.pk, wrong_attempts__gte=MAX_WRONG_ATTEMPTS, used_at__isnull=True
+        ).update(used_at=now)
         return False
     return bool(
         OneTimeCode.objects.filter(pk=candidate.pk, used_at__isnull=True).update(used_at=now)

@@ -91,9 +91,26 @@ class OneTimeCode(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    wrong_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["user", "channel", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.channel} code for {self.user_id}"
+
+
+class PhoneNumber(TenantOwned):
+    """A person's phone for SMS codes: the verified number, and one awaiting its code."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mfa_phone"
+    )
+    # E.164; empty until a code sent to it was typed back.
+    number = models.CharField(max_length=16, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # The number the last verification code went to: the code proves this number, no other.
+    pending_number = models.CharField(max_length=16, blank=True)
+
+    def __str__(self) -> str:
+        return f"Phone of {self.user_id}"

@@ -84,6 +84,9 @@ def totp_setup_by_admin(*, user: User, actor: User, secret: str, request=None) -
     require(actor, Perm.SECURITY_MANAGE)
     if actor.pk == user.pk:
         raise PermissionDenied("Set up your own methods in your preferences.")
+    if not user.is_staff_member:
+        raise PermissionDenied("Admins set up authenticator apps for staff only.")
+    _check_allowed(user, Authenticator.Type.TOTP)
     with transaction.atomic():
         Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
         Authenticator.objects.create(
@@ -262,3 +265,163 @@ def mfa_policy_update(*, tenant, actor: User | None, request=None, **changes) ->
 
 def mark_used(authenticator: Authenticator) -> None:
     Authenticator.objects.filter(pk=authenticator.pk).update(last_used_at=timezone.now())
+
+
+# SMS codes
+
+SMS_PER_DAY = 10
+
+
+def phone_of(user: User):
+    """The person's PhoneNumber row (verified number and pending one), or None."""
+    from .models import PhoneNumber
+
+    return PhoneNumber.objects.filter(user=user).first()
+
+
+def _sms_budget_check(user: User) -> None:
+    # Each text costs money and a premium-rate number pays whoever owns it: cap them per person.
+    from datetime import timedelta
+
+    from keydesk.sms.models import OutboundSms
+
+    since = timezone.now() - timedelta(days=1)
+    sent_today = OutboundSms.objects.filter(recipient_user=user, created_at__gte=since).count()
+    if sent_today >= SMS_PER_DAY:
+        raise ApplicationError(
+            "too_many_sms",
+            "Too many text messages were sent to you today. Use another method or try tomorrow.",
+            status=429,
+        )
+
+
+def _code_minutes() -> int:
+    return int(codes.VALID_FOR.total_seconds() // 60)
+
+
+def phone_verification_send(*, user: User, phone: str, request=None) -> str:
+    """Text a code to `phone` to prove the person holds it; returns the number in E.164."""
+    from keydesk.sms.numbers import mask_number, normalize_number
+    from keydesk.sms.services import sms_queue
+
+    from .models import PhoneNumber
+
+    _check_allowed(user, Authenticator.Type.SMS)
+    number = normalize_number(phone)
+    _sms_budget_check(user)
+    with transaction.atomic():
+        code = codes.issue(user, codes.OneTimeCode.Channel.SMS)
+        PhoneNumber.objects.update_or_create(
+            user=user,
+            defaults={"pending_number": number},
+            create_defaults={"tenant_id": user.tenant_id, "pending_number": number},
+        )
+        sms_queue(
+            tenant=user.tenant,
+            template="phone_verify",
+            to=number,
+            user=user,
+            sensitive=True,
+            request=request,
+            context={"code": code, "minutes": _code_minutes()},
+        )
+        record(
+            user.tenant,
+            user,
+            EventAction.MFA_CODE_SENT,
+            user,
+            request,
+            channel="sms",
+            purpose="verify_phone",
+            phone=mask_number(number),
+        )
+    return number
+
+
+def sms_enable(*, user: User, actor: User, phone: str, code: str, request=None) -> list[str] | None:
+    """Verify `phone` with the code texted to it and turn on SMS codes for the person.
+
+    Returns new recovery codes when this is the person's first method (shown once).
+    """
+    from keydesk.sms.numbers import last_digits, mask_number, normalize_number
+
+    from .models import PhoneNumber
+
+    _check_allowed(user, Authenticator.Type.SMS)
+    number = normalize_number(phone)
+    with transaction.atomic():
+        row = PhoneNumber.objects.select_for_update().filter(user=user).first()
+        # The code is bound to the person, not the number: only the number it went to counts.
+        if row is None or row.pending_number != number:
+            raise ApplicationError("not_sent", "Send a code to this number first.", field="phone")
+        if not codes.consume(user, codes.OneTimeCode.Channel.SMS, code):
+            raise ApplicationError(
+                "wrong_code", "That code is not right or has expired.", field="code"
+            )
+        replaced = bool(row.number)
+        row.number, row.verified_at, row.pending_number = number, timezone.now(), ""
+        row.save(update_fields=["number", "verified_at", "pending_number"])
+        record(
+            user.tenant,
+            actor,
+            EventAction.MFA_PHONE_VERIFIED,
+            user,
+            request,
+            phone=mask_number(number),
+        )
+        Authenticator.objects.get_or_create(
+            tenant_id=user.tenant_id, user=user, type=Authenticator.Type.SMS
+        )
+        record(
+            user.tenant,
+            actor,
+            EventAction.MFA_SMS_ENABLED,
+            user,
+            request,
+            phone=mask_number(number),
+            replaced=replaced,
+        )
+        created = _ensure_recovery_codes(user, actor, request)
+        _notify(
+            user,
+            f"Sign-in codes by SMS now go to your phone number ending in {last_digits(number)}.",
+            request,
+        )
+    return created
+
+
+def sms_code_send(*, user: User, request=None) -> str:
+    """Text a fresh sign-in code to the person's verified phone; returns its last four digits."""
+    from keydesk.sms.numbers import last_digits, mask_number
+    from keydesk.sms.services import sms_queue
+
+    from .models import PhoneNumber
+
+    phone = phone_of(user)
+    has_sms = Authenticator.objects.filter(user=user, type=Authenticator.Type.SMS).exists()
+    if phone is None or not phone.number or not has_sms:
+        raise ApplicationError("no_phone", "SMS codes are not set up for your account.")
+    _sms_budget_check(user)
+    with transaction.atomic():
+        code = codes.issue(user, codes.OneTimeCode.Channel.SMS)
+        # Issuing voided any verification code, so no number is awaiting one any more.
+        PhoneNumber.objects.filter(pk=phone.pk).update(pending_number="")
+        sms_queue(
+            tenant=user.tenant,
+            template="mfa_code",
+            to=phone.number,
+            user=user,
+            sensitive=True,
+            request=request,
+            context={"code": code, "minutes": _code_minutes()},
+        )
+        record(
+            user.tenant,
+            user,
+            EventAction.MFA_CODE_SENT,
+            user,
+            request,
+            channel="sms",
+            phone=mask_number(phone.number),
+        )
+    return last_digits(phone.number)

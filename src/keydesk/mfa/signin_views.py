@@ -12,13 +12,23 @@ from keydesk.core.crypto import decrypt, encrypt
 from keydesk.core.errors import ApplicationError
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
+from keydesk.sms.numbers import last_digits
 
 from . import totp
 from .challenge import RECOVERY, ChallengeOutcome, mark_passed, save_state, verify
 from .forms import CodeForm
 from .models import Authenticator
 from .policy import allowed_types, grace_until, methods_of, policy_for
-from .services import email_code_send, email_enable, totp_enable
+from .services import (
+    email_code_send,
+    email_enable,
+    phone_of,
+    phone_verification_send,
+    sms_code_send,
+    sms_enable,
+    totp_enable,
+)
+from .views import keep_codes_for_download
 
 EXHAUSTED = "Too many wrong codes. Please sign in again."
 FAILED = "That code is not right."
@@ -64,6 +74,9 @@ def challenge_view(request):
             if method == Authenticator.Type.EMAIL:
                 email_code_send(user=user, request=request)
                 messages.info(request, f"We sent a code to {user.email}.")
+            elif method == Authenticator.Type.SMS:
+                ending = sms_code_send(user=user, request=request)
+                messages.info(request, f"We sent a code by SMS to your phone ending in {ending}.")
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect(f"{request.path}?method={method}")
@@ -89,8 +102,14 @@ def challenge_view(request):
             "choices": [(t, labels[t]) for t in types],
             "method_label": labels[method],
             "person": user,
+            "phone_ending": _phone_ending(user) if method == Authenticator.Type.SMS else "",
         },
     )
+
+
+def _phone_ending(user) -> str:
+    phone = phone_of(user)
+    return last_digits(phone.number) if phone and phone.number else ""
 
 
 def _pending_totp_secret(request, state: dict) -> str:
@@ -113,7 +132,8 @@ def setup_at_sign_in_view(request):
     allowed = allowed_types(policy)
     grace = grace_until(user, policy)
     action = request.POST.get("action", "")
-    form = CodeForm(request.POST if action in ("totp", "email") else None)
+    form = CodeForm(request.POST if action in ("totp", "email", "sms") else None)
+    phone_error = ""
     if request.method == "POST":
         if action == "continue" and state.get("mfa_done"):
             return _continue(request)
@@ -136,10 +156,31 @@ def setup_at_sign_in_view(request):
             except ApplicationError as exc:
                 messages.error(request, exc.message)
             return redirect(request.path)
-        if action in ("totp", "email") and action in allowed and form.is_valid():
+        if action == "sms_send" and Authenticator.Type.SMS in allowed:
+            try:
+                number = phone_verification_send(
+                    user=user, phone=request.POST.get("phone", ""), request=request
+                )
+                messages.info(request, f"We sent a code by SMS to {number}.")
+            except ApplicationError as exc:
+                if exc.field != "phone":
+                    messages.error(request, exc.message)
+                    return redirect(request.path)
+                phone_error = exc.message
+            else:
+                return redirect(request.path)
+        if action in ("totp", "email", "sms") and action in allowed and form.is_valid():
             code = form.cleaned_data["code"]
             try:
-                if action == "totp":
+                if action == "sms":
+                    created = sms_enable(
+                        user=user,
+                        actor=user,
+                        phone=request.POST.get("phone", ""),
+                        code=code,
+                        request=request,
+                    )
+                elif action == "totp":
                     created = totp_enable(
                         user=user,
                         actor=user,
@@ -150,15 +191,21 @@ def setup_at_sign_in_view(request):
                 else:
                     created = email_enable(user=user, actor=user, code=code, request=request)
             except ApplicationError as exc:
-                form.add_error("code", exc.message)
+                if exc.field == "phone":
+                    phone_error = exc.message
+                else:
+                    form.add_error("code", exc.message)
             else:
                 state.pop("totp_secret", None)
                 mark_passed(request, state, action)
                 if created:
+                    keep_codes_for_download(request, created, email=user.email)
                     return render(request, "mfa/recovery_codes_at_sign_in.html", {"codes": created})
                 return _continue(request)
     secret = _pending_totp_secret(request, state) if Authenticator.Type.TOTP in allowed else None
     uri = secret and totp.provisioning_uri(secret, email=user.email, issuer=user.tenant.name)
+    phone = phone_of(user) if Authenticator.Type.SMS in allowed else None
+    pending_number = phone.pending_number if phone else ""
     return render(
         request,
         "mfa/setup_at_sign_in.html",
@@ -171,5 +218,8 @@ def setup_at_sign_in_view(request):
             "qr_svg": uri and totp.qr_svg(uri),
             "passphrase": secret and totp.grouped(secret),
             "uri": uri,
+            "phone_value": request.POST.get("phone") or pending_number or user.phone,
+            "phone_pending": pending_number,
+            "phone_error": phone_error,
         },
     )
