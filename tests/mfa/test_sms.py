@@ -287,3 +287,29 @@ def test_nothing_of_one_tenant_verifies_another(acme, globex):
         .exclude(action="mfa.policy.updated")
         .exists()
     )
+
+
+def test_sms_setup_in_preferences(acme):
+    _sms_on(acme)
+    client = acme.client()
+    _password_step(client)  # a fresh sign-in counts as recent authentication
+    page = client.get("/preferences/2fa")
+    assert b"/preferences/2fa/sms" in page.content
+    bad = client.post("/preferences/2fa/sms", {"action": "send", "phone": "12"})
+    assert bad.status_code == 200 and b'id="id_phone_error"' in bad.content
+    sent = client.post("/preferences/2fa/sms", {"action": "send", "phone": PHONE})
+    assert sent["Location"] == "/preferences/2fa/sms"
+    assert NUMBER.encode() in client.get("/preferences/2fa/sms").content
+    done = client.post(
+        "/preferences/2fa/sms", {"action": "confirm", "code": _last_code(acme.agent)}
+    )
+    assert done.status_code == 200 and b"Save your recovery codes" in done.content
+    assert Authenticator.objects.filter(user=acme.agent, type="sms").exists()
+    assert PhoneNumber.objects.get(user=acme.agent).number == NUMBER
+
+
+def test_sms_setup_is_not_offered_when_the_policy_is_off(acme):
+    client = acme.client()
+    _password_step(client)
+    assert b"/preferences/2fa/sms" not in client.get("/preferences/2fa").content
+    assert client.get("/preferences/2fa/sms")["Location"] == "/preferences/2fa"

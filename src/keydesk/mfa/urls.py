@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import signin_views, views
+from . import signin_views, sms_views, views
 
 urlpatterns = [
     path("login/verify", signin_views.challenge_view, name="mfa_challenge"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("preferences/2fa", views.preferences_view, name="mfa_preferences"),
     path("preferences/2fa/app", views.totp_setup_view, name="mfa_totp_setup"),
     path("preferences/2fa/email", views.email_setup_view, name="mfa_email_setup"),
+    path("preferences/2fa/sms", sms_views.sms_setup_view, name="mfa_sms_setup"),
     path("preferences/2fa/remove/<str:method>", views.method_remove_view, name="mfa_method_remove"),
     path("preferences/2fa/recovery-codes", views.recovery_codes_view, name="mfa_recovery_codes"),
     path(

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -116,12 +116,8 @@ def _show_codes(request, codes: list[str], *, email: str, title: str, back: str,
 # Preferences › Security › Two-factor authentication
 
 
-def _setup_url(type_: str) -> str | None:
-    # SMS setup lives with the SMS code; a method without a setup page is not offered.
-    try:
-        return reverse(f"mfa_{type_}_setup")
-    except NoReverseMatch:
-        return None
+def _setup_url(type_: str) -> str:
+    return reverse(f"mfa_{type_}_setup")
 
 
 @login_required
@@ -134,9 +130,7 @@ def preferences_view(request):
     methods = sorted(methods_of(user), key=lambda m: CHALLENGE_TYPES.index(m.type))
     have = {m.type for m in methods}
     labels = dict(Authenticator.Type.choices)
-    offers = [
-        (labels[t], url) for t in allowed if t not in have and (url := _setup_url(t)) is not None
-    ]
+    offers = [(labels[t], _setup_url(t)) for t in allowed if t not in have]
     recovery = recovery_authenticator(user)
     context = {
         "methods": methods,
