@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import signin_views, sms_views, views
+from . import admin_views, signin_views, sms_views, views
 
 urlpatterns = [
     path("login/verify", signin_views.challenge_view, name="mfa_challenge"),
@@ -17,17 +17,19 @@ urlpatterns = [
         name="mfa_recovery_codes_download",
     ),
     path("preferences/reauth", views.reauth_view, name="mfa_reauth"),
-    path("account/security/2fa", views.policy_view, name="mfa_policy"),
-    path("account/people/<int:user_id>/2fa", views.person_mfa_view, name="mfa_person"),
+    path("account/security/2fa", admin_views.policy_view, name="mfa_policy"),
+    path("account/people/<int:user_id>/2fa", admin_views.person_mfa_view, name="mfa_person"),
     path(
         "account/people/<int:user_id>/2fa/enforce",
-        views.person_enforce_view,
+        admin_views.person_enforce_view,
         name="mfa_person_enforce",
     ),
-    path("account/people/<int:user_id>/2fa/app", views.person_totp_view, name="mfa_person_totp"),
+    path(
+        "account/people/<int:user_id>/2fa/app", admin_views.person_totp_view, name="mfa_person_totp"
+    ),
     path(
         "account/people/<int:user_id>/2fa/remove",
-        views.person_remove_view,
+        admin_views.person_remove_view,
         name="mfa_person_remove",
     ),
 ]
