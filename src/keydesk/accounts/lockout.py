@@ -9,8 +9,7 @@ SQLite and PostgreSQL alike.
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
-from django.db.models.lookups import LessThan
+from django.db.models import F, Q
 from django.utils import timezone
 
 from keydesk.core.errors import PermissionDenied
@@ -36,41 +35,29 @@ def _create_lockout_row(user: User) -> None:
 def reserve_attempt(user: User, protection: SignInProtection) -> bool:
     """Take one try from the account before checking its factor; False while it is locked.
 
-    One conditional UPDATE does it all, so the database serialises racing attempts: an
-    expired lock gives a fresh set of tries (the lockout count stays, so the next lock is
-    longer), and after a quiet period earlier failures and lockouts are forgiven.
+    The try is taken with a conditional UPDATE, so the database serialises racing attempts.
+    Before it, an expired lock gives a fresh set of tries (the lockout count stays, so the
+    next lock is longer), and after a quiet period earlier failures and lockouts are
+    forgiven; both resets are conditional too, so running one twice changes nothing.
     """
     now = timezone.now()
-    quiet = Q(
-        locked_until__isnull=True,
-        last_failure_at__lt=now - timedelta(hours=protection.forget_after_hours),
-    )
-    lock_over = Q(locked_until__lte=now)
-    failures_now = Case(
-        When(lock_over | quiet, then=Value(0)),
-        default=F("failures"),
-        output_field=PositiveIntegerField(),
-    )
-    for _ in range(2):
-        reserved = (
-            AccountLockout.objects.filter(user=user)
-            .filter(Q(locked_until__isnull=True) | lock_over)
-            .filter(LessThan(failures_now, protection.max_failures))
-            .update(
-                failures=failures_now + 1,
-                lockouts=Case(
-                    When(quiet, then=Value(0)),
-                    default=F("lockouts"),
-                    output_field=PositiveIntegerField(),
-                ),
-                locked_until=None,
-                last_failure_at=now,
-            )
+    state = AccountLockout.objects.filter(user=user).values("pk", "locked_until", "last_failure_at")
+    row = state.first()
+    if row is None:  # the first attempt on this account
+        _create_lockout_row(user)
+        row = state.first()
+    rows = AccountLockout.objects.filter(pk=row["pk"])
+    quiet_since = now - timedelta(hours=protection.forget_after_hours)
+    if row["locked_until"] is not None and row["locked_until"] <= now:
+        rows.filter(locked_until__lte=now).update(failures=0, locked_until=None)
+    elif row["locked_until"] is None and (row["last_failure_at"] or now) < quiet_since:
+        rows.filter(locked_until__isnull=True, last_failure_at__lt=quiet_since).update(
+            failures=0, lockouts=0
         )
-        if reserved or AccountLockout.objects.filter(user=user).exists():
-            return reserved == 1
-        _create_lockout_row(user)  # the first attempt on this account
-    return False
+    reserved = rows.filter(locked_until__isnull=True, failures__lt=protection.max_failures).update(
+        failures=F("failures") + 1, last_failure_at=now
+    )
+    return reserved == 1
 
 
 def is_locked(user: User) -> bool:

@@ -89,8 +89,9 @@ def verify(request, state: dict, *, method: str, code: str) -> str:
         if failures[method] >= MAX_WRONG_PER_METHOD:
             return ChallengeOutcome.EXHAUSTED
         return ChallengeOutcome.WRONG
-    lockout.register_success(user)
-    mark_used(authenticator)
+    # The lockout count is cleared when the whole sign-in finishes, not here.
+    if method != Authenticator.Type.TOTP:  # the app's check already noted the use
+        mark_used(authenticator)
     record(user.tenant, user, EventAction.MFA_CHALLENGE_SUCCEEDED, user, request, method=method)
     if method == RECOVERY:
         left = recovery_codes.remaining(authenticator)

@@ -7,6 +7,7 @@ import time
 
 import pyotp
 import segno
+from django.utils import timezone
 
 from keydesk.core.crypto import decrypt, encrypt
 
@@ -66,5 +67,7 @@ def verify(authenticator: Authenticator, code: str) -> bool:
     if step is None:
         return False
     return bool(
-        Authenticator.objects.filter(pk=authenticator.pk, last_step__lt=step).update(last_step=step)
+        Authenticator.objects.filter(pk=authenticator.pk, last_step__lt=step).update(
+            last_step=step, last_used_at=timezone.now()
+        )
     )
