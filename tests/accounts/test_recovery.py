@@ -226,3 +226,10 @@ def test_unverified_requester_is_marked_on_tickets(acme):
     agent = acme.client(acme.agent)
     assert b"Unverified" in agent.get(f"/tickets/{ticket.number}/").content
     assert b"Unverified" in agent.get("/tickets/").content
+
+
+def test_supervisors_cannot_resend_verification(acme):
+    response = acme.client(acme.supervisor).post(
+        f"/account/contacts/{acme.contact.pk}/verification"
+    )
+    assert response.status_code == 404

@@ -23,7 +23,7 @@ def verification_send(*, user: User, actor: User | None, request=None) -> None:
     from keydesk.mail.services import email_queue
 
     if actor is not None and actor.pk != user.pk:
-        require(actor, Perm.USER_VIEW)
+        require(actor, Perm.CONTACT_MANAGE)
     if user.email_verified_at is not None or not user.is_contact:
         return
     link = tenant_url(
