@@ -53,7 +53,6 @@ def test_contact_ticket_is_assigned_by_an_agent_and_logged(site, open_page):
     expect(page.locator("dl.props")).to_contain_text("Agent Acme")
     page.get_by_role("link", name="Tickets", exact=True).first.click()
     expect(results.get_by_role("row", name=re.compile(SUBJECT))).to_contain_text("Agent Acme")
-    page.screenshot(path="/tmp/keydesk-tickets.png", full_page=True)
     assert problems.messages == []
 
     # The admin reads both events in the event log.
