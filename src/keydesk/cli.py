@@ -121,9 +121,26 @@ def cmd_events_verify(args) -> int:
 
 
 def cmd_worker(args) -> int:
+    """The task worker, with the daily jobs enqueued beside it."""
+    import threading
+
     from django.core.management import call_command
 
-    call_command("db_worker")
+    from keydesk.core.schedule import run_scheduler
+
+    stop = threading.Event()
+    threading.Thread(target=run_scheduler, args=(stop,), daemon=True, name="scheduler").start()
+    try:
+        call_command("db_worker")
+    finally:
+        stop.set()
+    return EXIT_OK
+
+
+def cmd_tap_purge(args) -> int:
+    from keydesk.tap.services import tap_purge
+
+    print(f"Deleted {tap_purge()} passes that expired over 30 days ago.")
     return EXIT_OK
 
 
@@ -228,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = events.add_parser("verify", help="check the tenant's hash chain")
     p.add_argument("--tenant", required=True)
     p.set_defaults(func=cmd_events_verify)
+
+    tap = sub.add_parser("tap", help="Temporary Access Passes").add_subparsers(
+        dest="tap_command", required=True, parser_class=_Parser
+    )
+    tap.add_parser("purge", help="delete passes expired over 30 days ago").set_defaults(
+        func=cmd_tap_purge
+    )
 
     p = sub.add_parser("manage", help="Django's management commands (for operators)")
     p.add_argument("rest", nargs=argparse.REMAINDER)

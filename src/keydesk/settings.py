@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "keydesk.mail",
     "keydesk.sms",
     "keydesk.mfa",
+    "keydesk.tap",
     "keydesk.api",
     "keydesk.web",
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("keydesk.accounts.urls")),
     path("", include("keydesk.mfa.urls")),
+    path("", include("keydesk.tap.urls")),
     path("tickets/", include("keydesk.tickets.urls")),
     path("portal/", include(portal_urlpatterns)),
     path("account/events/", include("keydesk.eventlog.urls")),

@@ -81,7 +81,7 @@ def test_guests_receive_nothing(acme_tx, smtp_server, test_templates):
     email.refresh_from_db()
     assert email.status == "suppressed"
     assert smtp_server.to("agent@acme.test") == []
-    assert Event.objects.filter(tenant=acme_tx.tenant, action="notification.suppressed").exists()
+    assert Event.objects.filter(tenant=acme_tx.tenant, action="mail.suppressed_guest").exists()
 
 
 def test_without_smtp_mail_is_kept_in_the_outbox(acme_tx, settings, test_templates):

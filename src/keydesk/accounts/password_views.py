@@ -154,12 +154,18 @@ def person_unlock_view(request, user_id: int):
 @sensitive_post_parameters("new_password", "confirm_password")
 @require_http_methods(["GET", "POST"])
 def signin_password_change_view(request):
-    """Sign-in's required action: a new password before the session starts."""
+    """Sign-in's required action: a new password before the session starts (or, after a
+    Temporary Access Pass, the offer to set one, which may be skipped)."""
     state = signin.pending_state(request)
     if state is None:
         messages.error(request, "Your sign-in took too long. Please start again.")
         return redirect("login")
     user = signin.pending_user(request, state)
+    optional = state["methods"][0] == "tap"
+    if optional and request.method == "POST" and request.POST.get("action") == "skip":
+        state["password_offered"] = True
+        request.session[signin.PENDING_KEY] = state
+        return _continue_sign_in(request)
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -169,12 +175,22 @@ def signin_password_change_view(request):
         except ApplicationError as exc:
             form_error(form, _on_new_password(exc))
         else:
-            outcome = signin.continue_sign_in(request)
-            if outcome.redirect_to:
-                return redirect(outcome.redirect_to)
-            messages.error(request, outcome.error)
-            return redirect("login")
-    return render(request, "accounts/signin_password_change.html", {"form": form, "person": user})
+            state["password_offered"] = True
+            request.session[signin.PENDING_KEY] = state
+            return _continue_sign_in(request)
+    return render(
+        request,
+        "accounts/signin_password_change.html",
+        {"form": form, "person": user, "optional": optional},
+    )
+
+
+def _continue_sign_in(request):
+    outcome = signin.continue_sign_in(request)
+    if outcome.redirect_to:
+        return redirect(outcome.redirect_to)
+    messages.error(request, outcome.error)
+    return redirect("login")
 
 
 @sensitive_post_parameters("new_password", "confirm_password")

@@ -168,6 +168,15 @@ def user_update(*, user: User, actor: User | None, request=None, **changes) -> U
                 request,
                 changes={k: [before[k], v] for k, v in changed.items()},
             )
+            if "is_guest" in changed:
+                record(
+                    user.tenant,
+                    actor,
+                    EventAction.USER_GUEST_CHANGED,
+                    locked,
+                    request,
+                    is_guest=changed["is_guest"],
+                )
     except IntegrityError:
         raise ApplicationError(
             "email_taken", "A person with this email already exists.", field="email", status=409

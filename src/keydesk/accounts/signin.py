@@ -9,6 +9,7 @@ required actions). Only `finish` authenticates: new session key, methods and tim
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
 from django.contrib.auth import login, logout
@@ -46,6 +47,8 @@ class Attempt:
     user: User | None = None
     ip: str | None = None
     protection: SignInProtection | None = None
+    # A factor that only lasts so long (a Temporary Access Pass) caps the session it opens.
+    session_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class Outcome:
 
 
 @lru_cache(maxsize=1)
-def _dummy_hash() -> str:
+def dummy_password_hash() -> str:
     return make_password("keydesk-no-such-account")
 
 
@@ -78,7 +81,7 @@ def identify(attempt: Attempt) -> Denied | None:
     email = attempt.email.strip().lower()
     attempt.user = User.objects.filter(tenant=attempt.tenant, email=email).first()
     if attempt.user is None:
-        check_password(attempt.secret, _dummy_hash())
+        check_password(attempt.secret, dummy_password_hash())
         return Denied("unknown_user")
     return None
 
@@ -86,7 +89,7 @@ def identify(attempt: Attempt) -> Denied | None:
 def reserve_attempt(attempt: Attempt) -> Denied | None:
     """Take one of the account's tries; a locked account's factor is never checked."""
     if not lockout.reserve_attempt(attempt.user, attempt.protection):
-        check_password(attempt.secret, _dummy_hash())  # same cost as a real check
+        check_password(attempt.secret, dummy_password_hash())  # same cost as a real check
         return Denied("locked")
     return None
 
@@ -139,7 +142,20 @@ def require_password_change(request, state: dict) -> str | None:
     return None
 
 
-pending_stages: list[Callable[[object, dict], str | None]] = [require_password_change]
+def offer_password_after_tap(request, state: dict) -> str | None:
+    """Required action after a pass: someone with no password (not a guest) may set one."""
+    if state["methods"][0] != "tap" or state.get("password_offered"):
+        return None
+    user = pending_user(request, state)
+    if user.is_guest or user.has_usable_password():
+        return None
+    return reverse("signin_password_change")
+
+
+pending_stages: list[Callable[[object, dict], str | None]] = [
+    require_password_change,
+    offer_password_after_tap,
+]
 
 
 def home_url(user: User) -> str:
@@ -171,6 +187,15 @@ def _fail(attempt: Attempt, denied: Denied) -> Outcome:
         method=attempt.method,
         reason=denied.reason,
     )
+    if attempt.method == "tap":
+        record(
+            attempt.tenant,
+            attempt.user,
+            EventAction.TAP_FAILED,
+            attempt.user or ("email", "", attempt.email[:254]),
+            attempt.request,
+            reason=denied.reason,
+        )
     if denied.reason != "ip_blocked":
         lockout.register_ip_failure(attempt.tenant, attempt.ip, attempt.protection)
     if attempt.user is not None and denied.reason != "locked":
@@ -200,6 +225,9 @@ def sign_in_with_first_factor(
         "methods": [method],
         "started_at": time.time(),
         "next": safe_next(request, next_url, default=""),
+        "session_expires_at": (
+            attempt.session_expires_at.isoformat() if attempt.session_expires_at else None
+        ),
     }
     request._pending_user = attempt.user
     return continue_sign_in(request)
@@ -237,6 +265,8 @@ def finish(request, state: dict) -> Outcome:
         login(request, user, backend=BACKEND)  # rotates the session key
         request.session["amr"] = state["methods"]
         request.session["auth_time"] = int(now.timestamp())
+        if state.get("session_expires_at"):
+            request.session.set_expiry(datetime.fromisoformat(state["session_expires_at"]))
         SignInSession.objects.create(
             tenant=user.tenant,
             user=user,

@@ -58,7 +58,8 @@ def unauthorized() -> HttpResponse:
     return problem(
         401,
         "unauthorized",
-        "Send a valid API token as 'Authorization: Bearer TOKEN'.",
+        "Send a valid API token as 'Authorization: Bearer TOKEN'. Temporary Access Passes "
+        "are for interactive sign-in only and never authenticate the API.",
         headers={"WWW-Authenticate": "Bearer"},
     )
 

@@ -83,11 +83,10 @@ def email_queue(
             record(
                 tenant,
                 None,
-                EventAction.NOTIFICATION_SUPPRESSED,
+                EventAction.MAIL_SUPPRESSED_GUEST,
                 user,
                 request,
                 template=template,
-                reason="guest",
             )
             return email
         transaction.on_commit(lambda: _enqueue(email.pk))

@@ -29,12 +29,15 @@ AMR = {
 
 def second_factor_stage(request, state: dict) -> str | None:
     """Pipeline stage: challenge a person who has 2FA; send one who must have it to setup."""
-    if state.get("mfa_done") or state["methods"][0] == "tap":  # a TAP satisfies the second factor
+    if state.get("mfa_done"):
         return None
     user = pending_user(request, state)
-    if methods_of(user):
+    has_methods = bool(methods_of(user))
+    # A Temporary Access Pass satisfies the second factor; someone who must have 2FA and has
+    # none still sets it up (the pass is how people recover a lost method).
+    if has_methods and state["methods"][0] != "tap":
         return reverse("mfa_challenge")
-    if is_required(user) and not state.get("mfa_skipped"):
+    if not has_methods and is_required(user) and not state.get("mfa_skipped"):
         return reverse("mfa_setup_at_sign_in")
     return None
 

@@ -22,6 +22,14 @@ def allowed_types(policy: MfaPolicy) -> list[str]:
     return [t for t in CHALLENGE_TYPES if flags[t]]
 
 
+def allowed_types_for(user, policy: MfaPolicy | None = None) -> list[str]:
+    """Methods this person may set up: guests receive no email or SMS, so only the app."""
+    allowed = allowed_types(policy or policy_for(user.tenant))
+    if user.is_guest:
+        return [t for t in allowed if t == Authenticator.Type.TOTP]
+    return allowed
+
+
 def is_required(user, policy: MfaPolicy | None = None) -> bool:
     policy = policy or policy_for(user.tenant)
     if user.enforce_mfa:

@@ -11,7 +11,7 @@ from keydesk.eventlog.services import record
 
 from . import codes, recovery_codes, totp
 from .models import Authenticator, MfaPolicy
-from .policy import CHALLENGE_TYPES, allowed_types, is_required, policy_for
+from .policy import CHALLENGE_TYPES, allowed_types, allowed_types_for, is_required, policy_for
 
 
 def _event(type_: str, what: str) -> EventAction:
@@ -32,7 +32,7 @@ def _notify(user: User, change: str, request=None) -> None:
 
 
 def _check_allowed(user: User, type_: str) -> None:
-    if type_ not in allowed_types(policy_for(user.tenant)):
+    if type_ not in allowed_types_for(user):
         raise ApplicationError("method_off", "Your helpdesk does not offer this method.")
 
 

@@ -18,7 +18,7 @@ from . import totp
 from .challenge import RECOVERY, ChallengeOutcome, mark_passed, save_state, verify
 from .forms import CodeForm
 from .models import Authenticator
-from .policy import allowed_types, grace_until, methods_of, policy_for
+from .policy import allowed_types_for, grace_until, methods_of, policy_for
 from .services import (
     email_code_send,
     email_enable,
@@ -129,7 +129,7 @@ def setup_at_sign_in_view(request):
         return redirect("login")
     user = signin.pending_user(request, state)
     policy = policy_for(user.tenant)
-    allowed = allowed_types(policy)
+    allowed = allowed_types_for(user, policy)
     grace = grace_until(user, policy)
     action = request.POST.get("action", "")
     form = CodeForm(request.POST if action in ("totp", "email", "sms") else None)

@@ -28,10 +28,9 @@ from .forms import (
 from .models import Authenticator
 from .policy import (
     CHALLENGE_TYPES,
-    allowed_types,
+    allowed_types_for,
     is_required,
     methods_of,
-    policy_for,
     recovery_authenticator,
 )
 from .reauth import Outcome, reauth_required, reauthenticate
@@ -116,7 +115,7 @@ def preferences_view(request):
     """The person's methods, recovery codes left, and the methods they may add."""
     _drop_stale_codes(request)
     user = request.user
-    allowed = allowed_types(policy_for(user.tenant))
+    allowed = allowed_types_for(user)
     methods = sorted(methods_of(user), key=lambda m: CHALLENGE_TYPES.index(m.type))
     have = {m.type for m in methods}
     labels = dict(Authenticator.Type.choices)
@@ -158,7 +157,7 @@ def _pending_secret(request) -> str:
 
 
 def _not_offered(request, type_: str):
-    if type_ in allowed_types(policy_for(request.user.tenant)):
+    if type_ in allowed_types_for(request.user):
         return None
     messages.error(request, "Your helpdesk does not offer this method.")
     return redirect("mfa_preferences")
