@@ -18,7 +18,7 @@ from keydesk.eventlog.services import record
 
 from .models import ApiToken, PasswordHistory, PasswordPolicy, SignInSession, Team, User
 from .passwords import password_problems, policy_for
-from .permissions import Perm, can_manage_person, require
+from .permissions import Perm, can, can_manage_person, require
 from .verification import verification_send
 
 TOKEN_PREFIX = "kd_"
@@ -144,6 +144,8 @@ def user_update(*, user: User, actor: User | None, request=None, **changes) -> U
     changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
     if not changed:
         return user
+    if "is_guest" in changed and actor is not None and not can(actor, Perm.STAFF_MANAGE_PRIVILEGED):
+        raise PermissionDenied("Only admins change whether a person is a guest.")
     try:
         with transaction.atomic():
             locked = User.objects.select_for_update().get(pk=user.pk)

@@ -188,6 +188,10 @@ def person_edit_view(request, kind: str, user_id: int):
     form = PersonForm.for_person(
         person, request.POST or None, roles=_assignable_roles(request.user)
     )
+    if not can(request.user, Perm.STAFF_MANAGE_PRIVILEGED):
+        # Guest status is the admins' to change (it decides how someone may sign in).
+        form.fields["is_guest"].disabled = True
+        form.fields["is_guest"].help_text = "Only admins change this."
     if request.method == "POST" and form.is_valid():
         try:
             person = user_update(

@@ -20,10 +20,20 @@ class TapSignInForm(forms.Form):
     )
 
 
+_LIFETIME_RANGE = "From 10 minutes to 30 days (43,200 minutes)."
+
+
 class TapPolicyForm(forms.ModelForm):
     class Meta:
         model = TapPolicy
         fields = POLICY_FIELDS
+        help_texts = {
+            "enabled": "Off: no pass works, and none can be added.",
+            "min_lifetime_minutes": _LIFETIME_RANGE,
+            "max_lifetime_minutes": f"{_LIFETIME_RANGE} Not below the minimum.",
+            "default_lifetime_minutes": "Between the minimum and the maximum.",
+            "length": "From 8 to 48 characters.",
+        }
 
 
 class TapCreateForm(forms.Form):

@@ -5,10 +5,11 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
-from keydesk.accounts.models import User
+from keydesk.accounts.models import SignInSession, User
 from keydesk.accounts.permissions import Perm, can_manage_person, require
 from keydesk.accounts.signin import dummy_password_hash
 from keydesk.core.errors import ApplicationError, PermissionDenied
@@ -32,6 +33,7 @@ POLICY_FIELDS = (
 
 
 def policy_for(tenant) -> TapPolicy:
+    """The tenant's pass policy; a tenant that never saved one gets the defaults (TAP off)."""
     return TapPolicy.objects.filter(tenant=tenant).first() or TapPolicy(tenant=tenant)
 
 
@@ -87,6 +89,8 @@ def tap_policy_update(*, tenant, actor: User | None, request=None, **changes) ->
     with transaction.atomic():
         policy.save()
         if changed:
+            # Turning TAP off stops every pass at once, the sessions opened with one included.
+            turned_off = "enabled" in changed and not policy.enabled
             record(
                 tenant,
                 actor,
@@ -94,6 +98,7 @@ def tap_policy_update(*, tenant, actor: User | None, request=None, **changes) ->
                 ("settings", "tap", "Temporary Access Pass"),
                 request,
                 changes=changed,
+                sessions_ended=end_pass_sessions(tenant=tenant) if turned_off else 0,
             )
     return policy
 
@@ -162,12 +167,31 @@ def tap_create(
     return tap, secret
 
 
+def end_pass_sessions(*, tenant, user: User | None = None) -> int:
+    """End the open sessions that a pass opened (of one person, or of the whole tenant)."""
+    sessions = SignInSession.objects.filter(tenant=tenant, ended_at__isnull=True)
+    if user is not None:
+        sessions = sessions.filter(user=user)
+    # Few sessions are open at once; their methods are read here rather than queried as JSON,
+    # which SQLite cannot search inside.
+    keys = [
+        s.session_key for s in sessions.only("session_key", "methods") if s.methods[:1] == ["tap"]
+    ]
+    Session.objects.filter(session_key__in=keys).delete()
+    SignInSession.objects.filter(session_key__in=keys).update(
+        ended_at=timezone.now(), end_reason="pass_withdrawn"
+    )
+    return len(keys)
+
+
 def tap_delete(*, user: User, actor: User, request=None) -> None:
+    """Delete the person's pass; sessions it opened end with it."""
     if not may_create_pass_for(actor, user):
         raise PermissionDenied("You cannot delete this person's pass.")
     with transaction.atomic():
         if TemporaryAccessPass.objects.filter(user=user).delete()[0]:
-            record(user.tenant, actor, EventAction.TAP_DELETED, user, request)
+            ended = end_pass_sessions(tenant=user.tenant, user=user)
+            record(user.tenant, actor, EventAction.TAP_DELETED, user, request, sessions_ended=ended)
 
 
 def tap_status(tap: TemporaryAccessPass, *, now: datetime | None = None) -> str:

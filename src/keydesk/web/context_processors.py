@@ -19,6 +19,7 @@ _SECTIONS = (
     ("/account/security/password-policy", "password_policy"),
     ("/account/security/sign-in-protection", "sign_in_protection"),
     ("/account/security/sessions", "session_policy"),
+    ("/account/security/tap", "tap_policy"),
 )
 
 
