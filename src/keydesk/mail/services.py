@@ -20,13 +20,14 @@ from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
 from keydesk.accounts.models import User
+from keydesk.core import outbox
 from keydesk.core.crypto import decrypt, encrypt
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
 from .models import OutboundEmail
 
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = outbox.MAX_ATTEMPTS
 ERASED_BODY = "[erased after delivery: this message held a one-time secret]"
 
 
@@ -117,17 +118,14 @@ def _smtp_connection():
 
 def email_deliver(*, email_id: int) -> str:
     """Send one queued email; returns its new status. Safe to run twice for the same email."""
-    # Claiming with a conditional UPDATE means two workers never send the same message.
-    claimed = OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.QUEUED).update(
-        status=OutboundEmail.Status.SENDING
-    )
+    claimed = outbox.claim(OutboundEmail, email_id)
     email = OutboundEmail.objects.select_related("tenant", "recipient_user").get(pk=email_id)
     if not claimed:
         return email.status
     tenant = email.tenant
     target = email.recipient_user or ("email", "", email.recipient)
     if not settings.SMTP_URL:
-        _finish(email, OutboundEmail.Status.KEPT)
+        outbox.mark_done(email, OutboundEmail.Status.KEPT)
         record(
             tenant,
             None,
@@ -156,7 +154,7 @@ def email_deliver(*, email_id: int) -> str:
         message.send()
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return _retry_or_fail(email, exc)
-    _finish(email, OutboundEmail.Status.SENT)
+    outbox.mark_done(email, OutboundEmail.Status.SENT)
     record(
         tenant,
         None,
@@ -169,24 +167,8 @@ def email_deliver(*, email_id: int) -> str:
     return email.status
 
 
-def _finish(email: OutboundEmail, status: str) -> None:
-    email.status = status
-    email.attempts += 1
-    email.sent_at = timezone.now() if status == OutboundEmail.Status.SENT else None
-    fields = ["status", "attempts", "sent_at", "last_error"]
-    email.last_error = ""
-    if email.sensitive and status == OutboundEmail.Status.SENT:
-        email.body_encrypted = ""
-        fields.append("body_encrypted")
-    email.save(update_fields=fields)
-
-
 def _retry_or_fail(email: OutboundEmail, exc: Exception) -> str:
-    email.attempts += 1
-    email.last_error = f"{type(exc).__name__}: {exc}"[:500]
-    if email.attempts >= MAX_ATTEMPTS:
-        email.status = OutboundEmail.Status.FAILED
-        email.save(update_fields=["status", "attempts", "last_error"])
+    if outbox.mark_attempt_failed(email, f"{type(exc).__name__}: {exc}"):
         record(
             email.tenant,
             None,
@@ -196,9 +178,6 @@ def _retry_or_fail(email: OutboundEmail, exc: Exception) -> str:
             message_id=email.message_id,
             error=email.last_error,
         )
-        return email.status
-    email.status = OutboundEmail.Status.QUEUED
-    email.save(update_fields=["status", "attempts", "last_error"])
-    # 30 s, 1, 2, 4, 8 minutes: a mail server restart or a greylisting delay is ridden out.
-    _enqueue(email.pk, delay=timedelta(seconds=30 * 2 ** (email.attempts - 1)))
+    else:
+        _enqueue(email.pk, delay=outbox.retry_delay(email.attempts))
     return email.status

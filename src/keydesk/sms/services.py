@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from keydesk.accounts.models import User
+from keydesk.core import outbox
 from keydesk.core.crypto import decrypt, encrypt
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
@@ -21,7 +22,7 @@ from .backends import DeliveryError, SmsMessage, get_backend
 from .models import OutboundSms
 from .numbers import mask_number, normalize_number
 
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = outbox.MAX_ATTEMPTS
 ERASED_BODY = "[erased after delivery: this message held a one-time secret]"
 
 
@@ -92,10 +93,7 @@ def sms_body(sms: OutboundSms) -> str:
 def sms_deliver(*, sms_id: int) -> str:
     """Hand one queued text to the backend; returns its new status. Safe to run twice."""
     backend = get_backend()
-    # Claiming with a conditional UPDATE means two workers never send the same text.
-    claimed = OutboundSms.objects.filter(pk=sms_id, status=OutboundSms.Status.QUEUED).update(
-        status=OutboundSms.Status.SENDING
-    )
+    claimed = outbox.claim(OutboundSms, sms_id)
     sms = OutboundSms.objects.select_related("tenant", "recipient_user").get(pk=sms_id)
     if not claimed:
         return sms.status
@@ -107,7 +105,7 @@ def sms_deliver(*, sms_id: int) -> str:
     except DeliveryError as exc:
         return _retry_or_fail(sms, exc)
     status = OutboundSms.Status.KEPT if backend.keeps else OutboundSms.Status.SENT
-    _finish(sms, status)
+    outbox.mark_done(sms, status)
     record(
         sms.tenant,
         None,
@@ -121,30 +119,8 @@ def sms_deliver(*, sms_id: int) -> str:
     return sms.status
 
 
-def _finish(sms: OutboundSms, status: str) -> None:
-    sms.status = status
-    sms.attempts += 1
-    sms.sent_at = timezone.now() if status == OutboundSms.Status.SENT else None
-    sms.last_error = ""
-    fields = ["status", "attempts", "sent_at", "last_error"]
-    # A kept text stays readable: with the log backend the outbox is how it reaches anyone.
-    if sms.sensitive and status == OutboundSms.Status.SENT:
-        sms.body_encrypted = ""
-        fields.append("body_encrypted")
-    sms.save(update_fields=fields)
-
-
 def _retry_or_fail(sms: OutboundSms, exc: Exception) -> str:
-    sms.attempts += 1
-    sms.last_error = str(exc)[:500]
-    fields = ["status", "attempts", "last_error"]
-    if sms.attempts >= MAX_ATTEMPTS:
-        sms.status = OutboundSms.Status.FAILED
-        # Nothing will send it again, and its code has expired by now.
-        if sms.sensitive:
-            sms.body_encrypted = ""
-            fields.append("body_encrypted")
-        sms.save(update_fields=fields)
+    if outbox.mark_attempt_failed(sms, str(exc)):
         record(
             sms.tenant,
             None,
@@ -155,9 +131,6 @@ def _retry_or_fail(sms: OutboundSms, exc: Exception) -> str:
             attempts=sms.attempts,
             error=sms.last_error,
         )
-        return sms.status
-    sms.status = OutboundSms.Status.QUEUED
-    sms.save(update_fields=fields)
-    # 30 s, 1, 2, 4, 8 minutes: a gateway restart is ridden out.
-    _enqueue(sms.pk, delay=timedelta(seconds=30 * 2 ** (sms.attempts - 1)))
+    else:
+        _enqueue(sms.pk, delay=outbox.retry_delay(sms.attempts))
     return sms.status
