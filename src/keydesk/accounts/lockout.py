@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from keydesk.core.errors import PermissionDenied
+from keydesk.core.models import tenant_settings
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -21,7 +22,7 @@ from .permissions import can_manage_person
 
 
 def protection_for(tenant) -> SignInProtection:
-    return SignInProtection.objects.filter(tenant=tenant).first() or SignInProtection(tenant=tenant)
+    return tenant_settings(SignInProtection, tenant)
 
 
 def _create_lockout_row(user: User) -> None:

@@ -9,7 +9,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from keydesk.core.errors import ApplicationError
-from keydesk.web.shortcuts import form_error, message_error, not_found_when_refused
+from keydesk.web.shortcuts import (
+    continue_sign_in_or_restart,
+    form_error,
+    message_error,
+    not_found_when_refused,
+)
 
 from . import signin
 from .forms import (
@@ -165,7 +170,7 @@ def signin_password_change_view(request):
     if optional and request.method == "POST" and request.POST.get("action") == "skip":
         state["password_offered"] = True
         request.session[signin.PENDING_KEY] = state
-        return _continue_sign_in(request)
+        return continue_sign_in_or_restart(request)
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -177,20 +182,12 @@ def signin_password_change_view(request):
         else:
             state["password_offered"] = True
             request.session[signin.PENDING_KEY] = state
-            return _continue_sign_in(request)
+            return continue_sign_in_or_restart(request)
     return render(
         request,
         "accounts/signin_password_change.html",
         {"form": form, "person": user, "optional": optional},
     )
-
-
-def _continue_sign_in(request):
-    outcome = signin.continue_sign_in(request)
-    if outcome.redirect_to:
-        return redirect(outcome.redirect_to)
-    messages.error(request, outcome.error)
-    return redirect("login")
 
 
 @sensitive_post_parameters("new_password", "confirm_password")

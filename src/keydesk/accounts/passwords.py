@@ -13,6 +13,8 @@ from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.utils import timezone
 
+from keydesk.core.models import tenant_settings
+
 from .models import PasswordHistory, PasswordPolicy, User
 
 _SYMBOLS = set(string.punctuation) | {" "}
@@ -25,8 +27,7 @@ def _common_passwords() -> frozenset[str]:
 
 def policy_for(tenant) -> PasswordPolicy:
     """The tenant's policy; a tenant that never saved one gets the defaults."""
-    policy = PasswordPolicy.objects.filter(tenant=tenant).first()
-    return policy or PasswordPolicy(tenant=tenant)
+    return tenant_settings(PasswordPolicy, tenant)
 
 
 def _personal_words(user: User) -> set[str]:

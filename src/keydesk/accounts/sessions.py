@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from keydesk.core.errors import NotFound, PermissionDenied
 from keydesk.core.http import client_ip
+from keydesk.core.models import tenant_settings
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -24,7 +25,7 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def session_policy_for(tenant) -> SessionPolicy:
-    return SessionPolicy.objects.filter(tenant=tenant).first() or SessionPolicy(tenant=tenant)
+    return tenant_settings(SessionPolicy, tenant)
 
 
 def session_expiry_reason(request, user: User) -> str | None:

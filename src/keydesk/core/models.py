@@ -12,6 +12,11 @@ class TenantOwned(models.Model):
         abstract = True
 
 
+def tenant_settings(model, tenant):
+    """The tenant's settings row of `model` (one per tenant), or an unsaved one with the defaults."""
+    return model.objects.filter(tenant=tenant).first() or model(tenant=tenant)
+
+
 class ScheduledRun(models.Model):
     """When a periodic job last ran, so that several workers run it once between them."""
 

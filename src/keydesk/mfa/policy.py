@@ -2,6 +2,8 @@
 
 from django.utils import timezone
 
+from keydesk.core.models import tenant_settings
+
 from .models import Authenticator, MfaPolicy
 
 # Methods a person can be challenged with, in the order offered when none was used yet.
@@ -9,7 +11,7 @@ CHALLENGE_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.EMAIL, Authentica
 
 
 def policy_for(tenant) -> MfaPolicy:
-    return MfaPolicy.objects.filter(tenant=tenant).first() or MfaPolicy(tenant=tenant)
+    return tenant_settings(MfaPolicy, tenant)
 
 
 def allowed_types(policy: MfaPolicy) -> list[str]:

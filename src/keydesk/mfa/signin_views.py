@@ -13,6 +13,7 @@ from keydesk.core.errors import ApplicationError
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 from keydesk.sms.numbers import last_digits
+from keydesk.web.shortcuts import continue_sign_in_or_restart
 
 from . import totp
 from .challenge import RECOVERY, ChallengeOutcome, mark_passed, save_state, verify
@@ -39,14 +40,6 @@ def _pending(request):
     if state is None:
         messages.error(request, "Your sign-in took too long. Please start again.")
     return state
-
-
-def _continue(request):
-    outcome = signin.continue_sign_in(request)
-    if outcome.redirect_to:
-        return redirect(outcome.redirect_to)
-    messages.error(request, outcome.error)
-    return redirect("login")
 
 
 def _restart(request, message: str):
@@ -83,7 +76,7 @@ def challenge_view(request):
     if request.method == "POST" and form.is_valid():
         result = verify(request, state, method=method, code=form.cleaned_data["code"])
         if result == ChallengeOutcome.PASSED:
-            return _continue(request)
+            return continue_sign_in_or_restart(request)
         if result in (ChallengeOutcome.EXHAUSTED, ChallengeOutcome.LOCKED):
             return _restart(
                 request,
@@ -136,7 +129,7 @@ def setup_at_sign_in_view(request):
     phone_error = ""
     if request.method == "POST":
         if action == "continue" and state.get("mfa_done"):
-            return _continue(request)
+            return continue_sign_in_or_restart(request)
         if action == "skip" and grace:
             state["mfa_skipped"] = True
             save_state(request, state)
@@ -148,7 +141,7 @@ def setup_at_sign_in_view(request):
                 request,
                 until=grace.isoformat(),
             )
-            return _continue(request)
+            return continue_sign_in_or_restart(request)
         if action == "email_send" and Authenticator.Type.EMAIL in allowed:
             try:
                 email_code_send(user=user, request=request)
@@ -201,7 +194,7 @@ def setup_at_sign_in_view(request):
                 if created:
                     keep_codes_for_download(request, created, email=user.email)
                     return render(request, "mfa/recovery_codes_at_sign_in.html", {"codes": created})
-                return _continue(request)
+                return continue_sign_in_or_restart(request)
     secret = _pending_totp_secret(request, state) if Authenticator.Type.TOTP in allowed else None
     uri = secret and totp.provisioning_uri(secret, email=user.email, issuer=user.tenant.name)
     phone = phone_of(user) if Authenticator.Type.SMS in allowed else None

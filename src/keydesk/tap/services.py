@@ -13,6 +13,7 @@ from keydesk.accounts.models import SignInSession, User
 from keydesk.accounts.permissions import Perm, can_manage_person, require
 from keydesk.accounts.signin import dummy_password_hash
 from keydesk.core.errors import ApplicationError, PermissionDenied
+from keydesk.core.models import tenant_settings
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -34,7 +35,7 @@ POLICY_FIELDS = (
 
 def policy_for(tenant) -> TapPolicy:
     """The tenant's pass policy; a tenant that never saved one gets the defaults (TAP off)."""
-    return TapPolicy.objects.filter(tenant=tenant).first() or TapPolicy(tenant=tenant)
+    return tenant_settings(TapPolicy, tenant)
 
 
 def _lifetime_bounds() -> tuple[int, int]:

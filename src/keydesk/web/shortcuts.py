@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
 from keydesk.accounts.permissions import Perm, can
@@ -76,3 +76,14 @@ def render_page_or_fragment(request, page: str, fragment: str, context: dict):
 def paginate(request, items, per_page: int) -> Page:
     """The page `?page=` names; out-of-range or malformed numbers give the nearest page."""
     return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def continue_sign_in_or_restart(request):
+    """Go on with the pending sign-in: its next step, or back to /login when it timed out."""
+    from keydesk.accounts import signin
+
+    outcome = signin.continue_sign_in(request)
+    if outcome.redirect_to:
+        return redirect(outcome.redirect_to)
+    messages.error(request, outcome.error)
+    return redirect("login")
