@@ -111,14 +111,18 @@ def remember_device(request, user: User) -> str | None:
     fresh = None
     if not re.fullmatch(r"[A-Za-z0-9_-]{32,64}", device_id):
         device_id = fresh = secrets.token_urlsafe(32)
+    device_hash = _device_hash(device_id)
+    # A browser seen before is the common case: one UPDATE tells it and notes the visit.
+    seen = KnownDevice.objects.filter(user=user, device_hash=device_hash)
+    if seen.update(last_seen_at=timezone.now()):
+        return fresh
     device, created = KnownDevice.objects.get_or_create(
         tenant_id=user.tenant_id,
         user=user,
-        device_hash=_device_hash(device_id),
+        device_hash=device_hash,
         defaults={"user_agent": request.META.get("HTTP_USER_AGENT", "")[:300]},
     )
-    if not created:
-        device.save(update_fields=["last_seen_at"])
+    if not created:  # a concurrent sign-in from the same browser recorded it first
         return fresh
     first_sign_in = not KnownDevice.objects.filter(user=user).exclude(pk=device.pk).exists()
     if not first_sign_in and session_policy_for(user.tenant).new_device_alerts:
