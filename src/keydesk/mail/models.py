@@ -20,6 +20,14 @@ class OutboundEmail(TenantOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     template = models.CharField(max_length=64)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="emails",
+        help_text="The ticket this mail is about, for threading and the ticket's history.",
+    )
     subject = models.CharField(max_length=255)
     # Text and HTML bodies, Fernet-encrypted: mail carries personal data and one-time links.
     body_encrypted = models.TextField(blank=True)

@@ -47,6 +47,11 @@ class Ticket(TenantOwned):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW)
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    email_message_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Message-ID of the email that opened the ticket; replies thread under it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     solved_at = models.DateTimeField(null=True, blank=True)
