@@ -1,0 +1,128 @@
+"""Reading rules, and the compiled rules each process keeps until the tenant's version changes."""
+
+import csv
+import io
+
+from django.db.models import Q
+from django.utils import timezone
+
+from keydesk.core.errors import NotFound
+
+from .engine import EMPTY, KINDS, CompiledRules, Decision, decide, rules_compile, subject_from
+from .models import AccessListVersion, AccessRule
+
+RULE_FIELDS = (
+    "id",
+    "list_type",
+    "kind",
+    "value",
+    "include_subdomains",
+    "actions",
+    "audience",
+    "expires_at",
+)
+CSV_COLUMNS = (
+    "list",
+    "kind",
+    "value",
+    "include_subdomains",
+    "actions",
+    "audience",
+    "note",
+    "expires_at",
+)
+
+# tenant id → (version, compiled rules). A process-wide copy: compiling is the costly part,
+# and the version row (one primary-key read per decision) says when it is stale.
+_compiled: dict[int, tuple[str, CompiledRules]] = {}
+
+
+def rule_list(
+    *, tenant, list_type: str = "", kind: str = "", q: str = "", action: str = ""
+) -> "list[AccessRule]":
+    rules = AccessRule.objects.filter(tenant=tenant).select_related("created_by")
+    if list_type:
+        rules = rules.filter(list_type=list_type)
+    if kind:
+        rules = rules.filter(kind=kind)
+    if q:
+        rules = rules.filter(Q(value__icontains=q.strip().lower()) | Q(note__icontains=q.strip()))
+    if action:
+        # An empty list means every action; JSON containment is not portable, so filter here.
+        return [r for r in rules if not r.actions or action in r.actions]
+    return rules
+
+
+def rule_get(*, tenant, rule_id) -> AccessRule:
+    rule = AccessRule.objects.filter(tenant=tenant, pk=rule_id).first()
+    if rule is None:
+        raise NotFound("rule")
+    return rule
+
+
+def rules_compile_from_database(*, tenant) -> CompiledRules:
+    """The tenant's rules as they are now in this transaction, compiled (not cached)."""
+    rows = AccessRule.objects.filter(tenant=tenant).values(*RULE_FIELDS)
+    return rules_compile(rows.iterator(chunk_size=5000), now=timezone.now())
+
+
+def rules_compiled(*, tenant) -> CompiledRules:
+    """The compiled rules, from this process's copy while the tenant's version is unchanged."""
+    state = (
+        AccessListVersion.objects.filter(tenant=tenant)
+        .values_list("version", "rule_count")
+        .first()
+    )
+    if state is None or state[1] == 0:
+        return EMPTY
+    version = state[0]
+    cached = _compiled.get(tenant.pk)
+    if cached is not None and cached[0] == version:
+        valid_until = cached[1].valid_until
+        if valid_until is None or timezone.now() < valid_until:
+            return cached[1]
+    compiled = rules_compile_from_database(tenant=tenant)
+    _compiled[tenant.pk] = (version, compiled)
+    return compiled
+
+
+def access_decide(
+    *,
+    tenant,
+    action: str,
+    audience: str,
+    ip: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
+    kinds: tuple[str, ...] = KINDS,
+    compiled: CompiledRules | None = None,
+) -> Decision:
+    """The decision for one request, without recording it (the rule tester uses this too)."""
+    return decide(
+        compiled if compiled is not None else rules_compiled(tenant=tenant),
+        action=action,
+        audience=audience,
+        subject=subject_from(ip=ip, email=email, language=language),
+        kinds=kinds,
+    )
+
+
+def rules_export_csv(*, tenant) -> str:
+    """Every rule as CSV, in the columns the import reads."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for rule in AccessRule.objects.filter(tenant=tenant):
+        writer.writerow(
+            [
+                rule.list_type,
+                rule.kind,
+                rule.value,
+                "yes" if rule.include_subdomains else "no",
+                " ".join(rule.actions),
+                rule.audience,
+                rule.note,
+                rule.expires_at.isoformat() if rule.expires_at else "",
+            ]
+        )
+    return out.getvalue()
