@@ -23,6 +23,9 @@ LIST_P50_TARGET_MS = 50.0
 VERIFY_TARGET_PER_S = 50_000
 SIGN_IN_RATIO_TARGET = 0.9
 MFA_P99_TARGET_MS = 20
+ACCESS_P50_TARGET_US = 20
+ACCESS_P99_TARGET_US = 100
+ACCESS_COMPILE_TARGET_S = 2.0
 
 DEFAULT_SIZES = {
     "tickets": 100_000,
@@ -32,6 +35,8 @@ DEFAULT_SIZES = {
     "appends": 2000,
     "sign_ins": 100,
     "mfa_verifies": 200,
+    "access_rules": 100_000,
+    "access_decisions": 20_000,
 }
 QUICK = {
     "tickets": 5000,
@@ -41,6 +46,8 @@ QUICK = {
     "appends": 200,
     "sign_ins": 20,
     "mfa_verifies": 30,
+    "access_rules": 10_000,
+    "access_decisions": 2000,
 }
 
 
@@ -180,6 +187,27 @@ def cell_sign_in(result, target: float | None = None) -> str:
     return text
 
 
+def cell_access_decision(result, target=None) -> str:
+    if result is None:
+        return "—"
+    if _error(result):
+        return "error (below)"
+    met = result["p50_us"] < ACCESS_P50_TARGET_US and result["p99_us"] < ACCESS_P99_TARGET_US
+    return f"{result['p50_us']:.1f} / {result['p99_us']:.1f} µs {'PASS' if met else 'MISS'}"
+
+
+def cell_access_compile(result, target=None) -> str:
+    if result is None:
+        return "—"
+    if _error(result):
+        return "error (below)"
+    met = result["compile_s"] < ACCESS_COMPILE_TARGET_S
+    return (
+        f"{result['compile_s']:.2f} s ({result['load_and_compile_s']:.2f} s with loading)"
+        f" {'PASS' if met else 'MISS'}"
+    )
+
+
 def column_name(label: str, result: dict | None) -> str:
     if result and "database" in result:
         return f"{label} {result['database']['version']}"
@@ -214,6 +242,20 @@ def print_table(columns: dict[str, dict | None], sizes: dict) -> None:
             cell_rate_and_latency,
             MFA_P99_TARGET_MS,
             f"p99 < {MFA_P99_TARGET_MS} ms (SQLite)",
+        ),
+        (
+            f"access decision, {sizes['access_rules']:,} rules, p50 / p99",
+            "access",
+            cell_access_decision,
+            None,
+            f"p50 < {ACCESS_P50_TARGET_US} µs, p99 < {ACCESS_P99_TARGET_US} µs",
+        ),
+        (
+            f"access rules compile, {sizes['access_rules']:,} rules",
+            "access",
+            cell_access_compile,
+            None,
+            f"< {ACCESS_COMPILE_TARGET_S:.0f} s",
         ),
         (
             f"events verify over {events} events",

@@ -25,6 +25,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from access_bench import bench_access  # noqa: E402
 from keydesk.accounts.services import token_create, user_create  # noqa: E402
 from keydesk.eventlog.actions import EventAction  # noqa: E402
 from keydesk.eventlog.models import Event, EventChainHead  # noqa: E402
@@ -34,6 +35,7 @@ from keydesk.eventlog.services import (  # noqa: E402
     events_verify,
     record,
 )
+from keydesk.tenants.limits import tenant_lift_limits  # noqa: E402
 from keydesk.tenants.models import Tenant  # noqa: E402
 from keydesk.tenants.services import tenant_create  # noqa: E402
 from keydesk.tickets.models import Ticket  # noqa: E402
@@ -111,6 +113,8 @@ class World:
         self.tenant, self.admin, _ = tenant_create(
             slug=slug, name=slug.title(), admin_email=f"admin@{slug}.example"
         )
+        # A new tenant may create only a few people and tickets a day; these measure speed.
+        tenant_lift_limits(tenant=self.tenant)
         self.agent = user_create(
             tenant=self.tenant,
             actor=None,
@@ -442,6 +446,8 @@ def main() -> int:
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--sign-ins", type=int, default=100)
     parser.add_argument("--mfa-verifies", type=int, default=200)
+    parser.add_argument("--access-rules", type=int, default=100_000)
+    parser.add_argument("--access-decisions", type=int, default=20_000)
     args = parser.parse_args()
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -471,6 +477,15 @@ def main() -> int:
     step(results, "event_append", bench_event_append, create_world, args.appends)
     step(results, "sign_in", bench_sign_in, args.sign_ins)
     step(results, "mfa_verify", bench_mfa_verify, args.mfa_verifies)
+    access_world = World("access", contacts=0)
+    step(
+        results,
+        "access",
+        bench_access,
+        access_world.tenant,
+        args.access_rules,
+        args.access_decisions,
+    )
 
     chain = {}
     step(chain, "build", build_chain, args.events)

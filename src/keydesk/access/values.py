@@ -56,10 +56,13 @@ def domain_to_ascii(raw: str) -> str:
         raise _invalid("Enter a domain such as example.com.")
     if "*" in domain:
         raise _invalid("Wildcards are not used: enter the domain and tick “include subdomains”.")
-    try:
-        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
-        raise _invalid(f"{raw.strip()!r} is not a valid domain name.")
+    if domain.isascii():
+        ascii_domain = domain  # already its own ASCII form; the label check below suffices
+    else:
+        try:
+            ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            raise _invalid(f"{raw.strip()!r} is not a valid domain name.")
     labels = ascii_domain.split(".")
     if len(ascii_domain) > 253 or not all(_LABEL.match(label) for label in labels):
         raise _invalid(f"{raw.strip()!r} is not a valid domain name.")
