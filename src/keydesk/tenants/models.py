@@ -19,6 +19,13 @@ class Tenant(models.Model):
     )
     # Ticket numbers are per tenant (#1, #2, …); taken under a row lock on the tenant.
     last_ticket_number = models.PositiveBigIntegerField(default=0, editable=False)
+    limits_lifted_at = models.DateTimeField(
+        "Creation limits lifted",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a platform operator ended the new account's creation limits early.",
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -40,3 +47,30 @@ class TenantDomain(models.Model):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class CreationCount(models.Model):
+    """How many users or tickets a tenant created on one UTC day while it was limited.
+
+    One row per tenant, day and kind; `count` only grows through a conditional UPDATE with
+    `F()` (see tenants/limits.py), so concurrent creations never take more than the cap.
+    """
+
+    class Kind(models.TextChoices):
+        USER = "user", "Users"
+        TICKET = "ticket", "Tickets"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "kind"], name="tenants_creation_count_one_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.day} {self.kind}: {self.count}"

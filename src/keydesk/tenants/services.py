@@ -47,6 +47,8 @@ def tenant_create(
                 role=User.Role.ADMIN,
                 name="Administrator",
                 password=admin_password or generated,
+                # The account's first admin comes with it; the limits cover what it creates.
+                counts_toward_limits=False,
             )
     except IntegrityError:
         raise ApplicationError(
