@@ -219,18 +219,23 @@ def test_api_ticket_refused_with_403_and_event(acme, globex):
     )
     assert accepted.status_code == 201
     # The other tenant's rules are its own.
-    assert post_json(
-        globex.api(globex.agent),
-        "/api/v1/tickets",
-        {"subject": "Hi", "requester_email": globex.contact.email},
-    ).status_code == 201
+    assert (
+        post_json(
+            globex.api(globex.agent),
+            "/api/v1/tickets",
+            {"subject": "Hi", "requester_email": globex.contact.email},
+        ).status_code
+        == 201
+    )
     assert denials(globex) == []
 
 
 def test_api_ticket_for_a_new_refused_requester_creates_nothing(acme):
     deny(acme, "domain", "example.com", actions=["register"])
     refused = post_json(
-        acme.api(acme.agent), "/api/v1/tickets", {"subject": "Hi", "requester_email": "x@example.com"}
+        acme.api(acme.agent),
+        "/api/v1/tickets",
+        {"subject": "Hi", "requester_email": "x@example.com"},
     )
     problem_of(refused, 403)
     assert not User.objects.filter(email="x@example.com").exists()
@@ -242,7 +247,9 @@ def test_ticket_email_check_for_the_inbound_path(acme, globex):
     allow(acme, "language", "en", actions=["ticket.email"])
     refused = access_check_ticket_email(tenant=acme.tenant, sender="a@spam.example", language="en")
     assert not refused.allowed and refused.rule.kind == "domain"
-    no_language = access_check_ticket_email(tenant=acme.tenant, sender="a@ok.example", language=None)
+    no_language = access_check_ticket_email(
+        tenant=acme.tenant, sender="a@ok.example", language=None
+    )
     assert not no_language.allowed and no_language.rule is None
     assert access_check_ticket_email(
         tenant=acme.tenant, sender="a@ok.example", language="en-GB"

@@ -42,9 +42,7 @@ def _ref_applies(rule: dict, action: str, audience: str) -> bool:
 
 def reference_decide(rules, *, action, audience, subject, kinds=KINDS) -> tuple[bool, bool]:
     """(allowed, refused by a deny rule)."""
-    applicable = [
-        r for r in rules if _ref_applies(r, action, audience) and r["kind"] in kinds
-    ]
+    applicable = [r for r in rules if _ref_applies(r, action, audience) and r["kind"] in kinds]
     if any(r["list_type"] == "deny" and _ref_matches(r, subject) for r in applicable):
         return False, True
     for kind in kinds:
@@ -57,13 +55,40 @@ def reference_decide(rules, *, action, audience, subject, kinds=KINDS) -> tuple[
 # Small universes, so that random rules and requests often meet.
 
 V4_NETWORKS = ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.8/29", "10.1.2.9", "0.0.0.0/0"]
-V6_NETWORKS = ["2001:db8::/32", "2001:db8:1::/48", "2001:db8:1::5/128", "::/0", "::ffff:10.1.2.0/120"]
-IPS = ["10.1.2.9", "10.1.2.200", "10.9.9.9", "192.0.2.1", "2001:db8:1::5", "2001:db8:2::1",
-       "::ffff:10.1.2.9", "fe80::1", None]
-DOMAINS = ["example.com", "eu.example.com", "a.eu.example.com", "other.org", "bücher.example",
-           "com"]
-EMAILS = ["ana@example.com", "bob@eu.example.com", "Carla@A.EU.Example.com", "dan@other.org",
-          "eve@bücher.example", None]
+V6_NETWORKS = [
+    "2001:db8::/32",
+    "2001:db8:1::/48",
+    "2001:db8:1::5/128",
+    "::/0",
+    "::ffff:10.1.2.0/120",
+]
+IPS = [
+    "10.1.2.9",
+    "10.1.2.200",
+    "10.9.9.9",
+    "192.0.2.1",
+    "2001:db8:1::5",
+    "2001:db8:2::1",
+    "::ffff:10.1.2.9",
+    "fe80::1",
+    None,
+]
+DOMAINS = [
+    "example.com",
+    "eu.example.com",
+    "a.eu.example.com",
+    "other.org",
+    "bücher.example",
+    "com",
+]
+EMAILS = [
+    "ana@example.com",
+    "bob@eu.example.com",
+    "Carla@A.EU.Example.com",
+    "dan@other.org",
+    "eve@bücher.example",
+    None,
+]
 LANGUAGES = ["fr", "fr-CA", "fr-ca-x-y", "de", "pt-BR", "pt", None]
 
 

@@ -68,7 +68,9 @@ def test_values_are_stored_normalised(acme):
     assert _create(acme, kind="domain", value="@Bücher.Example.").value == "xn--bcher-kva.example"
     assert _create(acme, kind="email", value=" Ana@Example.COM ").value == "ana@example.com"
     assert _create(acme, kind="language", value="pt_BR").value == "pt-br"
-    every_action = _create(acme, actions=["ticket.api", "login", "register", "ticket.web", "ticket.email"])
+    every_action = _create(
+        acme, actions=["ticket.api", "login", "register", "ticket.web", "ticket.email"]
+    )
     assert every_action.actions == []
     assert _create(acme, actions=["ticket.api", "login"]).actions == ["login", "ticket.api"]
 
@@ -91,9 +93,7 @@ def test_changes_are_events_without_surprises(acme):
     [created] = _events(acme, "access.rule_created")
     assert created.actor_id == acme.admin.pk
     assert created.details["value"] == "198.51.100.0/24" and created.details["actions"] == "all"
-    rule_update(
-        rule=rule, actor=acme.admin, list_type="allow", kind="ip", value="198.51.100.0/25"
-    )
+    rule_update(rule=rule, actor=acme.admin, list_type="allow", kind="ip", value="198.51.100.0/25")
     [updated] = _events(acme, "access.rule_updated")
     assert updated.details["changes"]["list"] == ["deny", "allow"]
     assert updated.details["changes"]["value"] == ["198.51.100.0/24", "198.51.100.0/25"]
@@ -108,7 +108,9 @@ def test_rules_of_another_tenant_are_not_found(acme, globex):
     rule = _create(globex)
     with pytest.raises(NotFound):
         rule_get(tenant=acme.tenant, rule_id=rule.pk)
-    assert access_decide(tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1").allowed
+    assert access_decide(
+        tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1"
+    ).allowed
     assert not access_decide(
         tenant=globex.tenant, action="login", audience="staff", ip="198.51.100.1"
     ).allowed
@@ -123,7 +125,9 @@ def test_a_change_made_elsewhere_reaches_this_processes_copy(acme):
     AccessRule.objects.create(
         tenant=acme.tenant, list_type="deny", kind="ip", value="203.0.113.0/24", actions=[]
     )
-    assert access_decide(tenant=acme.tenant, action="login", audience="staff", ip="203.0.113.5").allowed
+    assert access_decide(
+        tenant=acme.tenant, action="login", audience="staff", ip="203.0.113.5"
+    ).allowed
     AccessListVersion.objects.filter(tenant=acme.tenant).update(version="elsewhere", rule_count=2)
     assert not access_decide(
         tenant=acme.tenant, action="login", audience="staff", ip="203.0.113.5"
@@ -133,14 +137,18 @@ def test_a_change_made_elsewhere_reaches_this_processes_copy(acme):
 
 def test_the_compiled_copy_ends_at_the_first_expiry(acme):
     rule = _create(acme, expires_at=timezone.now() + timedelta(hours=1))
-    assert not access_decide(tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1").allowed
+    assert not access_decide(
+        tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1"
+    ).allowed
     AccessRule.objects.filter(pk=rule.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     compiled = rules_compiled(tenant=acme.tenant)
     selectors._compiled[acme.tenant.pk] = (
         AccessListVersion.objects.get(tenant=acme.tenant).version,
         type(compiled)(deny=compiled.deny, allow=compiled.allow, valid_until=timezone.now()),
     )
-    assert access_decide(tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1").allowed
+    assert access_decide(
+        tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1"
+    ).allowed
 
 
 def test_no_rules_cost_no_compilation(acme):
@@ -148,7 +156,9 @@ def test_no_rules_cost_no_compilation(acme):
     rule = _create(acme)
     rule_delete(rule=rule, actor=acme.admin)
     assert AccessListVersion.objects.get(tenant=acme.tenant).rule_count == 0
-    assert access_decide(tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1").allowed
+    assert access_decide(
+        tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1"
+    ).allowed
 
 
 # Locking yourself out
@@ -231,8 +241,12 @@ def test_a_bad_row_imports_nothing_and_every_bad_line_is_named(acme):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "kind,value\nip,192.0.2.1\n", "list,kind,value,colour\ndeny,ip,192.0.2.1,red\n",
-     "list,kind,value\ndeny,ip,192.0.2.1,extra\n"],
+    [
+        "",
+        "kind,value\nip,192.0.2.1\n",
+        "list,kind,value,colour\ndeny,ip,192.0.2.1,red\n",
+        "list,kind,value\ndeny,ip,192.0.2.1,extra\n",
+    ],
 )
 def test_malformed_files_are_refused_with_a_reason(acme, text):
     with pytest.raises(ImportFailed) as failed:
@@ -246,7 +260,13 @@ def test_replace_and_export_round_trip(acme):
     exported = rules_export_csv(tenant=acme.tenant)
     before = sorted(
         AccessRule.objects.filter(tenant=acme.tenant).values_list(
-            "list_type", "kind", "value", "include_subdomains", "actions", "audience", "note",
+            "list_type",
+            "kind",
+            "value",
+            "include_subdomains",
+            "actions",
+            "audience",
+            "note",
             "expires_at",
         )
     )
@@ -254,7 +274,13 @@ def test_replace_and_export_round_trip(acme):
     rules_import_csv(tenant=acme.tenant, actor=acme.admin, text=exported, replace=True)
     after = sorted(
         AccessRule.objects.filter(tenant=acme.tenant).values_list(
-            "list_type", "kind", "value", "include_subdomains", "actions", "audience", "note",
+            "list_type",
+            "kind",
+            "value",
+            "include_subdomains",
+            "actions",
+            "audience",
+            "note",
             "expires_at",
         )
     )
@@ -275,7 +301,9 @@ def test_access_clear_removes_every_rule(acme, globex, capsys):
     assert AccessRule.objects.filter(tenant=globex.tenant).count() == 1
     [event] = _events(acme, "access.rules_cleared")
     assert event.details["removed"] == 2 and event.actor_id is None
-    assert access_decide(tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1").allowed
+    assert access_decide(
+        tenant=acme.tenant, action="login", audience="staff", ip="198.51.100.1"
+    ).allowed
 
 
 def test_access_clear_of_an_unknown_tenant_is_a_usage_error(acme, capsys):

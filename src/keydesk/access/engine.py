@@ -194,7 +194,12 @@ def rules_compile(rows, *, now: datetime) -> CompiledRules:
             include_subdomains=get("include_subdomains"),
         )
         side = compiled.deny if ref.list_type == "deny" else compiled.allow
-        side.add(ref.kind, ref.value, ref.include_subdomains, (rule_mask(get("actions"), get("audience")), ref))
+        side.add(
+            ref.kind,
+            ref.value,
+            ref.include_subdomains,
+            (rule_mask(get("actions"), get("audience")), ref),
+        )
         compiled.rule_count += 1
     compiled.deny.seal()
     compiled.allow.seal()

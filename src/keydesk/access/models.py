@@ -72,3 +72,6 @@ class AccessListVersion(models.Model):
     )
     version = models.CharField(max_length=32)
     rule_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"access rules of tenant {self.tenant_id}: {self.rule_count}, version {self.version}"

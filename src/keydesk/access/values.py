@@ -29,7 +29,9 @@ def ip_network_parse(raw: str) -> IPNetwork:
     try:
         network = ipaddress.ip_network(raw.strip(), strict=False)
     except ValueError:
-        raise _invalid("Enter an IP address or a network such as 192.0.2.0/24 or 2001:db8::/32.")
+        raise _invalid(
+            "Enter an IP address or a network such as 192.0.2.0/24 or 2001:db8::/32."
+        ) from None
     if network.version == 6 and network.prefixlen >= 96 and network.subnet_of(_MAPPED_V4):
         v4 = ipaddress.IPv4Address(int(network.network_address) & 0xFFFFFFFF)
         network = ipaddress.ip_network(f"{v4}/{network.prefixlen - 96}")
@@ -62,7 +64,7 @@ def domain_to_ascii(raw: str) -> str:
         try:
             ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError):
-            raise _invalid(f"{raw.strip()!r} is not a valid domain name.")
+            raise _invalid(f"{raw.strip()!r} is not a valid domain name.") from None
     labels = ascii_domain.split(".")
     if len(ascii_domain) > 253 or not all(_LABEL.match(label) for label in labels):
         raise _invalid(f"{raw.strip()!r} is not a valid domain name.")
