@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from keydesk.api.api import api
+from keydesk.mail.urls import preference_urlpatterns as mail_preference_urlpatterns
 from keydesk.tickets.urls import portal_urlpatterns
 
 urlpatterns = [
@@ -15,6 +16,10 @@ urlpatterns = [
     path("tickets/", include("keydesk.tickets.urls")),
     path("portal/", include(portal_urlpatterns)),
     path("account/events/", include("keydesk.eventlog.urls")),
+    path("account/security/access-lists/", include("keydesk.access.urls")),
+    path("account/channels/", include("keydesk.mail.urls")),
+    path("preferences/", include(mail_preference_urlpatterns)),
+    path("", include("keydesk.tenants.urls")),
     path("", include("keydesk.web.urls")),
 ]
 

@@ -310,3 +310,20 @@ def test_access_clear_of_an_unknown_tenant_is_a_usage_error(acme, capsys):
     assert main(["access", "clear", "--tenant", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown tenant" in err
+
+
+def test_export_is_safe_to_open_in_a_spreadsheet_and_imports_back(acme):
+    rule = _create(acme, kind="email", value="=cmd@example.com", note="@SUM(A1:A9)")
+    exported = rules_export_csv(tenant=acme.tenant)
+    assert "'=cmd@example.com" in exported and "'@SUM(A1:A9)" in exported
+    rules_import_csv(tenant=acme.tenant, actor=acme.admin, text=exported, replace=True)
+    again = AccessRule.objects.get(tenant=acme.tenant)
+    assert (again.value, again.note) == (rule.value, rule.note)
+
+
+def test_a_cell_the_csv_reader_refuses_is_a_bad_line_not_a_crash(acme):
+    text = "list,kind,value,note\ndeny,ip,192.0.2.1,ok\ndeny,ip,192.0.2.2," + "x" * 200_000 + "\n"
+    with pytest.raises(ImportFailed) as failed:
+        rules_import_csv(tenant=acme.tenant, actor=acme.admin, text=text)
+    assert failed.value.lines[-1].startswith("line 3")
+    assert not AccessRule.objects.exists()

@@ -287,7 +287,9 @@ def test_import_adds_rules_and_records_it(acme, globex):
     page = client.get(f"{BASE}import").content.decode()
     assert 'enctype="multipart/form-data"' in page and "Replace all existing rules" in page
     assert "This field is required." not in page
-    response = client.post(f"{BASE}import", {"file": upload("\ufeff" + GOOD_CSV)}, follow=True)
+    response = client.post(
+        f"{BASE}import", {"file": upload("\ufeff" + GOOD_CSV.replace("\n", "\r\n"))}, follow=True
+    )
     assert "2 rules imported." in response.content.decode()
     assert rules_of(acme) == {
         ("deny", "ip", "192.0.2.0/24"),
@@ -341,6 +343,7 @@ def test_bad_rows_are_each_reported_and_nothing_is_imported(acme):
         ("list,kind,value\ndeny,email,ren\xe9@example.com\n".encode("latin-1"), "not UTF-8"),
         (b"list,kind,value\x00\n", "NUL characters"),
         (b"", "The submitted file is empty."),
+        (b"list,kind,value,note\ndeny,ip,192.0.2.1," + b"x" * 200_000, "Line 2 cannot be read"),
     ],
 )
 def test_unreadable_files_are_refused_with_a_reason(acme, body, message):

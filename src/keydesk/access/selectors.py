@@ -3,10 +3,11 @@
 import csv
 import io
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from keydesk.core.errors import NotFound
+from keydesk.core.spreadsheet import cell_for_spreadsheet
 
 from .engine import EMPTY, KINDS, CompiledRules, Decision, decide, rules_compile, subject_from
 from .models import AccessListVersion, AccessRule
@@ -39,7 +40,8 @@ _compiled: dict[int, tuple[str, CompiledRules]] = {}
 
 def rule_list(
     *, tenant, list_type: str = "", kind: str = "", q: str = "", action: str = ""
-) -> "list[AccessRule]":
+) -> QuerySet[AccessRule]:
+    """The tenant's rules in list order, as a query: a page of 100,000 rules reads one page."""
     rules = AccessRule.objects.filter(tenant=tenant).select_related("created_by")
     if list_type:
         rules = rules.filter(list_type=list_type)
@@ -48,8 +50,10 @@ def rule_list(
     if q:
         rules = rules.filter(Q(value__icontains=q.strip().lower()) | Q(note__icontains=q.strip()))
     if action:
-        # An empty list means every action; JSON containment is not portable, so filter here.
-        return [r for r in rules if not r.actions or action in r.actions]
+        # An empty list means every action. JSON containment is not portable (SQLite lacks
+        # it), but on every backend the stored text of a list that holds the action contains
+        # the action in its JSON quotes, and a quoted action name is never part of another.
+        rules = rules.filter(Q(actions=[]) | Q(actions__icontains=f'"{action}"'))
     return rules
 
 
@@ -69,9 +73,7 @@ def rules_compile_from_database(*, tenant) -> CompiledRules:
 def rules_compiled(*, tenant) -> CompiledRules:
     """The compiled rules, from this process's copy while the tenant's version is unchanged."""
     state = (
-        AccessListVersion.objects.filter(tenant=tenant)
-        .values_list("version", "rule_count")
-        .first()
+        AccessListVersion.objects.filter(tenant=tenant).values_list("version", "rule_count").first()
     )
     if state is None or state[1] == 0:
         return EMPTY
@@ -117,11 +119,11 @@ def rules_export_csv(*, tenant) -> str:
             [
                 rule.list_type,
                 rule.kind,
-                rule.value,
+                cell_for_spreadsheet(rule.value),
                 "yes" if rule.include_subdomains else "no",
                 " ".join(rule.actions),
                 rule.audience,
-                rule.note,
+                cell_for_spreadsheet(rule.note),
                 rule.expires_at.isoformat() if rule.expires_at else "",
             ]
         )

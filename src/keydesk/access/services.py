@@ -13,6 +13,7 @@ from keydesk.accounts.models import User
 from keydesk.accounts.permissions import Perm, require
 from keydesk.core.errors import ApplicationError
 from keydesk.core.http import client_ip
+from keydesk.core.spreadsheet import cell_from_spreadsheet
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -438,10 +439,26 @@ def _parse_expiry(raw: str) -> datetime | None:
     return parsed
 
 
+def _rule_fields_from_cells(cell: dict[str, str]) -> dict:
+    return _clean(
+        list_type=cell["list"].strip().lower(),
+        kind=cell["kind"].strip().lower(),
+        value=cell_from_spreadsheet(cell["value"]),
+        include_subdomains=_parse_bool(cell.get("include_subdomains", "")),
+        actions=cell.get("actions", "").replace(",", " ").split(),
+        audience=cell.get("audience", "").strip().lower() or "both",
+        note=cell_from_spreadsheet(cell.get("note", "")),
+        expires_at=_parse_expiry(cell.get("expires_at", "")),
+    )
+
+
 def _rows_from_csv(text: str) -> tuple[list[dict], list[str]]:
     """Cleaned rule fields per row, and the errors as "line N: field: message"."""
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        return [], [f"line 1: {exc}"]
     missing = [c for c in ("list", "kind", "value") if c not in header]
     if missing:
         return [], [f"line 1: the header lacks the column(s) {', '.join(missing)}"]
@@ -450,32 +467,24 @@ def _rows_from_csv(text: str) -> tuple[list[dict], list[str]]:
         return [], [f"line 1: unknown column(s) {', '.join(unknown)}"]
     reader.fieldnames = header
     rows, errors = [], []
-    for row in reader:
-        line = reader.line_num
-        if len(rows) + len(errors) >= MAX_IMPORT_ROWS:
-            errors.append(f"line {line}: more than {MAX_IMPORT_ROWS} rows")
-            break
-        if None in row:
-            errors.append(f"line {line}: more cells than columns")
-            continue
-        cell = {k: (v or "") for k, v in row.items()}
-        if not any(v.strip() for v in cell.values()):
-            continue  # a blank line
-        try:
-            rows.append(
-                _clean(
-                    list_type=cell["list"].strip().lower(),
-                    kind=cell["kind"].strip().lower(),
-                    value=cell["value"],
-                    include_subdomains=_parse_bool(cell.get("include_subdomains", "")),
-                    actions=cell.get("actions", "").replace(",", " ").split(),
-                    audience=cell.get("audience", "").strip().lower() or "both",
-                    note=cell.get("note", ""),
-                    expires_at=_parse_expiry(cell.get("expires_at", "")),
-                )
-            )
-        except ApplicationError as exc:
-            errors.append(f"line {line}: {exc.field or 'row'}: {exc.message}")
+    try:
+        for row in reader:
+            line = reader.line_num
+            if len(rows) + len(errors) >= MAX_IMPORT_ROWS:
+                errors.append(f"line {line}: more than {MAX_IMPORT_ROWS} rows")
+                break
+            if None in row:
+                errors.append(f"line {line}: more cells than columns")
+                continue
+            cell = {k: (v or "") for k, v in row.items()}
+            if not any(v.strip() for v in cell.values()):
+                continue  # a blank line
+            try:
+                rows.append(_rule_fields_from_cells(cell))
+            except ApplicationError as exc:
+                errors.append(f"line {line}: {exc.field or 'row'}: {exc.message}")
+    except csv.Error as exc:  # a cell the csv module cannot read (too long, a stray NUL)
+        errors.append(f"line {reader.line_num + 1}: {exc}")  # the line being read
     return rows, errors
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from keydesk.accounts.permissions import Perm
+from keydesk.core.spreadsheet import cell_for_spreadsheet
 from keydesk.web.shortcuts import paginate, permission_required, render_page_or_fragment
 
 from .actions import EventAction
@@ -28,8 +29,6 @@ CSV_HEADER = (
     "ip",
     "details",
 )
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @permission_required(Perm.EVENTLOG_VIEW)
@@ -51,11 +50,6 @@ class _Echo:
         return value
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def _csv_lines(events):
     writer = csv.writer(_Echo())
     labels = dict(EventAction.choices)
@@ -73,7 +67,7 @@ def _csv_lines(events):
             event.ip,
             json.dumps(event.details, sort_keys=True, ensure_ascii=False),
         )
-        yield writer.writerow([_cell(value) for value in row])
+        yield writer.writerow([cell_for_spreadsheet(value) for value in row])
 
 
 @permission_required(Perm.EVENTLOG_VIEW)

@@ -1,6 +1,7 @@
 """Navigation by role: agent workspace, account administration, preferences, portal."""
 
 from keydesk.accounts.permissions import Perm, can
+from keydesk.tenants.limits import limited_until
 
 # The first matching path prefix names the section the page belongs to.
 _SECTIONS = (
@@ -20,6 +21,13 @@ _SECTIONS = (
     ("/account/security/sign-in-protection", "sign_in_protection"),
     ("/account/security/sessions", "session_policy"),
     ("/account/security/tap", "tap_policy"),
+    ("/account/security/access-lists/", "access_lists"),
+    ("/account/channels/outgoing", "mail_outgoing"),
+    ("/account/channels/outbox/", "mail_outbox"),
+    ("/account/channels/email/addresses/", "mail_addresses"),
+    ("/account/channels/email/settings", "mail_addresses"),
+    ("/account/channels/email/log/", "mail_log"),
+    ("/preferences/notifications", "notifications"),
 )
 
 
@@ -47,7 +55,10 @@ def navigation(request):
             "contacts": people,
             "events": can(user, Perm.EVENTLOG_VIEW),
             "security": can(user, Perm.SECURITY_MANAGE),
+            "channels": can(user, Perm.CHANNELS_MANAGE),
             "tokens": can(user, Perm.API_TOKEN_OWN),
             "section": _section(request.path),
+            # From the request's tenant row alone: no query on every page.
+            "limited": user.is_staff_member and limited_until(tenant) is not None,
         },
     }
