@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 LIST_P50_TARGET_MS = 50.0
 VERIFY_TARGET_PER_S = 50_000
 SIGN_IN_RATIO_TARGET = 0.9
+INBOUND_TARGET_PER_S = 50
 MFA_P99_TARGET_MS = 20
 ACCESS_P50_TARGET_US = 20
 ACCESS_P99_TARGET_US = 100
@@ -37,6 +38,8 @@ DEFAULT_SIZES = {
     "mfa_verifies": 200,
     "access_rules": 100_000,
     "access_decisions": 20_000,
+    "outbound_mails": 1000,
+    "inbound_messages": 1000,
 }
 QUICK = {
     "tickets": 5000,
@@ -48,6 +51,8 @@ QUICK = {
     "mfa_verifies": 30,
     "access_rules": 10_000,
     "access_decisions": 2000,
+    "outbound_mails": 100,
+    "inbound_messages": 100,
 }
 
 
@@ -256,6 +261,20 @@ def print_table(columns: dict[str, dict | None], sizes: dict) -> None:
             cell_access_compile,
             None,
             f"< {ACCESS_COMPILE_TARGET_S:.0f} s",
+        ),
+        (
+            f"outbound mail to a local relay, {sizes['outbound_mails']:,} by one worker",
+            "outbound_send",
+            cell_rate,
+            None,
+            "—",
+        ),
+        (
+            f"inbound mail, SMTP to ticket, {sizes['inbound_messages']:,} (listener + worker)",
+            "inbound_mail",
+            cell_rate,
+            INBOUND_TARGET_PER_S,
+            f"≥ {INBOUND_TARGET_PER_S}/s (SQLite)",
         ),
         (
             f"events verify over {events} events",

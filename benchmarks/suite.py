@@ -21,11 +21,13 @@ import django
 
 django.setup()
 
+from access_bench import bench_access  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
+from mail_bench import bench_inbound  # noqa: E402
+from outbound_bench import bench_outbound  # noqa: E402
 
-from access_bench import bench_access  # noqa: E402
 from keydesk.accounts.services import token_create, user_create  # noqa: E402
 from keydesk.eventlog.actions import EventAction  # noqa: E402
 from keydesk.eventlog.models import Event, EventChainHead  # noqa: E402
@@ -448,6 +450,8 @@ def main() -> int:
     parser.add_argument("--mfa-verifies", type=int, default=200)
     parser.add_argument("--access-rules", type=int, default=100_000)
     parser.add_argument("--access-decisions", type=int, default=20_000)
+    parser.add_argument("--outbound-mails", type=int, default=1000)
+    parser.add_argument("--inbound-messages", type=int, default=1000)
     args = parser.parse_args()
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -486,6 +490,12 @@ def main() -> int:
         args.access_rules,
         args.access_decisions,
     )
+
+    outbound_world = World("outbound", contacts=20)
+    step(results, "outbound_send", bench_outbound, outbound_world, args.outbound_mails)
+
+    inbound_world = World("inbound", contacts=50)
+    step(results, "inbound_mail", bench_inbound, inbound_world, args.inbound_messages)
 
     chain = {}
     step(chain, "build", build_chain, args.events)

@@ -1,7 +1,10 @@
-"""Fixtures: two tenants, people of every role in each, clients bound to a tenant's host."""
+"""Fixtures: two tenants, people of every role in each, clients bound to a tenant's host, and
+real SMTP on both sides (a relay for outgoing mail, the inbound listener)."""
 
+import smtplib
 import socket
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from django.test import Client
 
 from keydesk.accounts.models import User
 from keydesk.accounts.services import token_create, user_create
+from keydesk.mail.inbound.listener import listener_create, listener_stop
 from keydesk.tenants.services import tenant_create
 
 PASSWORD = "correct horse battery staple"
@@ -25,6 +29,14 @@ def _fast_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         *settings.PASSWORD_HASHERS,
     ]
+
+
+@pytest.fixture(autouse=True)
+def _no_creation_limits(settings):
+    # Every tenant a test makes is new, so it would be limited to a few people and tickets a
+    # day (tenants/limits.py), and most tests make more than that. The limits are off here
+    # and tests/tenants/test_limits.py turns them on where they are the subject.
+    settings.NEW_ACCOUNT_DAYS = 0
 
 
 def host_of(tenant) -> str:
@@ -143,6 +155,46 @@ def smtp_server(settings):
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     yield inbox
     controller.stop()
+
+
+class Listener:
+    """The inbound listener running in this process, and an SMTP client talking to it."""
+
+    def __init__(self, port: int):
+        self.host, self.port = "127.0.0.1", port
+
+    def connect(self) -> smtplib.SMTP:
+        return smtplib.SMTP(self.host, self.port, timeout=30)
+
+    def send(self, message, *, sender: str | None = None, to=("support@acme.localhost",)):
+        """Send one message; returns smtplib's refused recipients (raises on a refused DATA)."""
+        raw = message.as_bytes(policy=policy.SMTP) if isinstance(message, EmailMessage) else message
+        if sender is None:
+            sender = str(message["From"]) if isinstance(message, EmailMessage) else "x@remote.test"
+        with self.connect() as client:
+            return client.sendmail(sender, list(to), raw)
+
+
+@pytest.fixture
+def start_listener():
+    """Start listeners (each after the test set the settings it needs); all stop at teardown."""
+    started = []
+
+    def start() -> Listener:
+        port = _free_port()
+        controller = listener_create(host="127.0.0.1", port=port)
+        controller.start()
+        started.append(controller)
+        return Listener(port)
+
+    yield start
+    for controller in started:
+        listener_stop(controller)
+
+
+@pytest.fixture
+def listener(start_listener) -> Listener:
+    return start_listener()
 
 
 @pytest.fixture

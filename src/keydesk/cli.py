@@ -75,6 +75,17 @@ def cmd_tenant_list(args) -> int:
     return EXIT_OK
 
 
+def cmd_tenant_lift_limits(args) -> int:
+    from keydesk.tenants.limits import tenant_lift_limits
+
+    tenant = _tenant(args.slug)
+    if tenant_lift_limits(tenant=tenant):
+        print(f"Lifted the new-account creation limits of {tenant.slug}.")
+    else:
+        print(f"{tenant.slug} has no creation limits to lift.")
+    return EXIT_OK
+
+
 def cmd_user_create(args) -> int:
     from keydesk.accounts.services import user_create
 
@@ -127,7 +138,9 @@ def cmd_worker(args) -> int:
     from django.core.management import call_command
 
     from keydesk.core.schedule import run_scheduler
+    from keydesk.core.worker import keep_database_connections
 
+    keep_database_connections()
     stop = threading.Event()
     threading.Thread(target=run_scheduler, args=(stop,), daemon=True, name="scheduler").start()
     try:
@@ -144,6 +157,15 @@ def cmd_tap_purge(args) -> int:
     return EXIT_OK
 
 
+def cmd_access_clear(args) -> int:
+    from keydesk.access.services import rules_clear
+
+    tenant = _tenant(args.tenant)
+    removed = rules_clear(tenant=tenant)
+    print(f"Removed {removed} access rules from {tenant.slug}.")
+    return EXIT_OK
+
+
 def cmd_manage(args) -> int:
     from django.core.management import execute_from_command_line
 
@@ -151,8 +173,26 @@ def cmd_manage(args) -> int:
     return EXIT_OK
 
 
+def cmd_mail_listen(args) -> int:
+    """The inbound SMTP listener alone, on KEYDESK_SMTP_LISTEN, until Ctrl-C or SIGTERM."""
+    from django.conf import settings
+
+    from keydesk.mail.inbound.listener import listen_until_signalled
+
+    host, port = settings.SMTP_LISTEN_HOST, settings.SMTP_LISTEN_PORT
+    try:
+        listen_until_signalled(
+            host=host,
+            port=port,
+            ready=lambda: print(f"Keydesk receives mail on {host}:{port}.", flush=True),
+        )
+    except OSError as exc:
+        raise UsageError(f"keydesk: cannot listen for mail on {host}:{port}: {exc}") from None
+    return EXIT_OK
+
+
 def cmd_run(args) -> int:
-    """Serve the web app with gunicorn and run the task worker; Ctrl-C stops both."""
+    """Serve the web app with gunicorn, the task worker and the mail listener; Ctrl-C stops all."""
     from django.conf import settings
 
     host = os.environ.get("KEYDESK_HOST", "127.0.0.1")
@@ -173,10 +213,11 @@ def cmd_run(args) -> int:
         ",".join(settings.TRUSTED_PROXIES) or "127.0.0.1",
     ]
     worker = [sys.executable, "-m", "keydesk.cli", "worker"]
+    listener = [sys.executable, "-m", "keydesk.cli", "mail", "listen"]
     base = settings.BASE_DOMAIN
     default = f" and http://{host}:{port}" if settings.DEFAULT_TENANT else ""
     print(f"Keydesk serves http://SLUG.{base}:{port}{default}; Ctrl-C stops it.", flush=True)
-    children = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603
+    children = [subprocess.Popen(command) for command in (web, worker, listener)]  # noqa: S603
 
     def stop(signum, frame):
         for child in children:
@@ -185,7 +226,7 @@ def cmd_run(args) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    # When either child ends (crash or signal), stop the other so nothing keeps running alone.
+    # When any child ends (crash or signal), stop the others so nothing keeps running alone.
     exited = os.wait()
     stop(None, None)
     for child in children:
@@ -199,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    sub.add_parser("run", help="serve the web app and the task worker").set_defaults(func=cmd_run)
+    sub.add_parser(
+        "run", help="serve the web app, the task worker and the mail listener"
+    ).set_defaults(func=cmd_run)
     p = sub.add_parser("migrate", help="create or update the database tables")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_migrate)
@@ -216,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-not-exists", action="store_true", help="do nothing when the slug exists")
     p.set_defaults(func=cmd_tenant_create)
     tenant.add_parser("list", help="list tenants").set_defaults(func=cmd_tenant_list)
+    p = tenant.add_parser("lift-limits", help="end a new tenant's creation limits early")
+    p.add_argument("slug")
+    p.set_defaults(func=cmd_tenant_lift_limits)
 
     user = sub.add_parser("user", help="people").add_subparsers(
         dest="user_command", required=True, parser_class=_Parser
@@ -253,6 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_tap_purge
     )
 
+    mail = sub.add_parser("mail", help="email").add_subparsers(
+        dest="mail_command", required=True, parser_class=_Parser
+    )
+    mail.add_parser(
+        "listen", help="the inbound SMTP listener alone (on KEYDESK_SMTP_LISTEN)"
+    ).set_defaults(func=cmd_mail_listen)
+
+    access = sub.add_parser("access", help="access lists").add_subparsers(
+        dest="access_command", required=True, parser_class=_Parser
+    )
+    p = access.add_parser("clear", help="remove every access rule of a tenant")
+    p.add_argument("--tenant", required=True)
+    p.set_defaults(func=cmd_access_clear)
+
     p = sub.add_parser("manage", help="Django's management commands (for operators)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
@@ -264,10 +324,13 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         _setup_django()
         from keydesk.core.errors import ApplicationError
+        from keydesk.tenants.limits import CreationLimitReached, creation_refusal_record
 
         try:
             return args.func(args)
         except ApplicationError as exc:
+            if isinstance(exc, CreationLimitReached):
+                creation_refusal_record(error=exc)
             field = f" ({exc.field})" if exc.field else ""
             raise UsageError(f"keydesk: {exc.message}{field}") from None
     except UsageError as exc:

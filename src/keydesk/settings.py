@@ -14,6 +14,17 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _env_count(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more")
+    return value
+
+
 def _read_or_create_secret_key(data_dir: Path) -> str:
     """Return the key kept in the data dir, creating it on first run.
 
@@ -63,6 +74,31 @@ if SMS_BACKEND == "webhook" and not (
         "KEYDESK_SMS_BACKEND=webhook needs KEYDESK_SMS_WEBHOOK_URL (http:// or https://) "
         "and KEYDESK_SMS_WEBHOOK_SECRET (at least 16 characters)"
     )
+
+
+# A new tenant's creation limits (tenants/limits.py): for its first days, at most this many
+# new users and tickets per UTC day. 0 days: no tenant is ever limited.
+NEW_ACCOUNT_DAYS = _env_count("KEYDESK_NEW_ACCOUNT_DAYS", 30)
+NEW_ACCOUNT_USERS_PER_DAY = _env_count("KEYDESK_NEW_ACCOUNT_USERS_PER_DAY", 10)
+NEW_ACCOUNT_TICKETS_PER_DAY = _env_count("KEYDESK_NEW_ACCOUNT_TICKETS_PER_DAY", 50)
+
+
+def _listen_address(value: str) -> tuple[str, int]:
+    """`host:port` or `[v6-host]:port` of the inbound mail listener."""
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"KEYDESK_SMTP_LISTEN must look like 127.0.0.1:2525, not {value!r}")
+    return host, int(port)
+
+
+# Inbound mail: where the SMTP listener accepts mail, and the largest message it takes,
+# attachments included (a bigger one is refused with 552 at DATA).
+SMTP_LISTEN_HOST, SMTP_LISTEN_PORT = _listen_address(_env("KEYDESK_SMTP_LISTEN", "127.0.0.1:2525"))
+INBOUND_MAX_MB = _env_count("KEYDESK_INBOUND_MAX_MB", 25)
+if INBOUND_MAX_MB < 1:
+    raise ValueError("KEYDESK_INBOUND_MAX_MB must be 1 or more")
+
 # How links in mail reach a tenant when no request is at hand (e.g. mail sent by the worker).
 PUBLIC_SCHEME = _env("KEYDESK_PUBLIC_SCHEME", "http" if BASE_DOMAIN == "localhost" else "https")
 PUBLIC_PORT_SUFFIX = f":{_env('KEYDESK_PORT', '8000')}" if BASE_DOMAIN == "localhost" else ""
@@ -90,6 +126,7 @@ INSTALLED_APPS = [
     "keydesk.sms",
     "keydesk.mfa",
     "keydesk.tap",
+    "keydesk.access",
     "keydesk.api",
     "keydesk.web",
 ]
@@ -203,6 +240,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Uploads (ticket attachments); never served directly, only by views that check who may see them.
+MEDIA_ROOT = DATA_DIR / "uploads"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -232,9 +271,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 
 def _smtp_settings(url: str | None) -> dict:
-    """EMAIL_* settings from `smtp://[user:pass@]host[:port][?starttls=1]` or `smtps://…`."""
+    """EMAIL_* settings from `smtp://[user:pass@]host[:port][?starttls=1]` or `smtps://…`.
+
+    A user name and password travel only inside TLS (smtps://, or ?starttls=1), unless the
+    relay is on this machine; the server's certificate is checked against the system's CAs.
+    """
     if not url:
         return {}
+    import ipaddress
     from urllib.parse import parse_qs, unquote, urlsplit
 
     parts = urlsplit(url)
@@ -242,14 +286,29 @@ def _smtp_settings(url: str | None) -> dict:
         raise ValueError(
             "KEYDESK_SMTP_URL must look like smtp://host:port or smtps://user:pass@host"
         )
+    options = parse_qs(parts.query, keep_blank_values=True)
+    if set(options) - {"starttls"} or options.get("starttls", ["0"])[-1] not in ("0", "1"):
+        raise ValueError("KEYDESK_SMTP_URL knows one option, ?starttls=1")
     secure = parts.scheme == "smtps"
+    starttls = options.get("starttls", ["0"])[-1] == "1"
+    if secure and starttls:
+        raise ValueError("KEYDESK_SMTP_URL: smtps:// is TLS from the start; drop ?starttls=1")
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    try:
+        loopback = parts.hostname == "localhost" or ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        loopback = False
+    if (user or password) and not (secure or starttls or loopback):
+        raise ValueError(
+            "KEYDESK_SMTP_URL: a password is sent only over TLS; use smtps:// or add ?starttls=1"
+        )
     return {
         "EMAIL_HOST": parts.hostname,
         "EMAIL_PORT": parts.port or (465 if secure else 25),
-        "EMAIL_HOST_USER": unquote(parts.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_HOST_USER": user,
+        "EMAIL_HOST_PASSWORD": password,
         "EMAIL_USE_SSL": secure,
-        "EMAIL_USE_TLS": not secure and parse_qs(parts.query).get("starttls") == ["1"],
+        "EMAIL_USE_TLS": starttls,
     }
 
 

@@ -51,6 +51,11 @@ class PersonForm(forms.Form):
         required=False,
         help_text="Guests sign in only with a Temporary Access Pass and receive no email.",
     )
+    email_notifications = forms.BooleanField(
+        label="Email notifications about tickets",
+        required=False,
+        help_text="Security mail (sign-in codes, password resets, alerts) is always sent.",
+    )
     password = forms.CharField(
         label="Initial password",
         max_length=4096,
@@ -68,7 +73,9 @@ class PersonForm(forms.Form):
             self.fields["role"].choices = [
                 (value, label) for value, label in User.Role.choices if value in roles
             ]
-        if not new:
+        if new:
+            del self.fields["email_notifications"]  # on from the start; changed later
+        else:
             del self.fields["password"]
 
     @classmethod
@@ -80,6 +87,7 @@ class PersonForm(forms.Form):
             "language": person.language,
             "phone": person.phone,
             "is_guest": person.is_guest,
+            "email_notifications": person.email_notifications,
         }
         return cls(data, initial=initial, kind=person.kind, new=False, **kwargs)
 
@@ -205,4 +213,13 @@ class AdminSetPasswordForm(NewPasswordForm):
         label="Ask the person to choose their own password at the next sign-in",
         required=False,
         initial=True,
+    )
+
+
+class NotificationPreferenceForm(forms.Form):
+    email_notifications = forms.BooleanField(
+        label="Email me about my tickets",
+        required=False,
+        help_text="New tickets, replies, solved tickets and assignments. Security mail such as "
+        "sign-in codes, password resets and new-device alerts is always sent.",
     )

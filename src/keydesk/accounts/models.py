@@ -60,6 +60,12 @@ class User(AbstractBaseUser):
     must_change_password = models.BooleanField(
         default=False, help_text="Asked to choose a new password at the next sign-in."
     )
+    email_notifications = models.BooleanField(
+        "Email notifications about tickets",
+        default=True,
+        help_text="Mail about tickets (received, replied to, solved, assigned). Security mail "
+        "such as sign-in codes, password resets and new-device alerts is always sent.",
+    )
     is_active = models.BooleanField(default=True)
     is_superuser = models.BooleanField(default=False, help_text="Platform operator (no tenant).")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -22,12 +22,18 @@ class Perm(StrEnum):
     EVENTLOG_VIEW = "eventlog.view"
     SECURITY_MANAGE = "security.manage"  # password policy, sign-in protection, 2FA, access lists
     API_TOKEN_OWN = "api_token.own"
+    CHANNELS_MANAGE = "channels.manage"  # email senders and addresses, the outbox and mail log
 
 
 _AGENT = {Perm.TICKET_WORK, Perm.TICKET_ASSIGN, Perm.API_TOKEN_OWN}
 _SUPERVISOR = _AGENT | {Perm.USER_VIEW}
 _MANAGER = _SUPERVISOR | {Perm.CONTACT_MANAGE, Perm.STAFF_MANAGE, Perm.TEAM_MANAGE}
-_ADMIN = _MANAGER | {Perm.STAFF_MANAGE_PRIVILEGED, Perm.EVENTLOG_VIEW, Perm.SECURITY_MANAGE}
+_ADMIN = _MANAGER | {
+    Perm.STAFF_MANAGE_PRIVILEGED,
+    Perm.EVENTLOG_VIEW,
+    Perm.SECURITY_MANAGE,
+    Perm.CHANNELS_MANAGE,
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     User.Role.AGENT: frozenset(_AGENT),

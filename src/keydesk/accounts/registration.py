@@ -7,9 +7,11 @@ registered address gets a mail saying so (with the way to reset a forgotten pass
 from django.db import transaction
 from django.urls import reverse
 
+from keydesk.access.services import access_require
 from keydesk.core.errors import ApplicationError, NotFound
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
+from keydesk.tenants.limits import creation_check
 from keydesk.tenants.selectors import tenant_url
 
 from .models import User
@@ -24,6 +26,10 @@ def contact_register(*, tenant, email: str, name: str, password: str, request=No
         raise NotFound("page")
     email = normalize_email(email)
     validate_new_password(password, user=User(tenant=tenant, email=email, name=name))
+    # Judged before looking the address up, so a refusal tells nothing about who is registered.
+    access_require(
+        tenant=tenant, action="register", request=request, email=email, audience="contacts"
+    )
     existing = User.objects.filter(tenant=tenant, email=email).first()
     if existing is None:
         try:
@@ -40,6 +46,9 @@ def contact_register(*, tenant, email: str, name: str, password: str, request=No
             if exc.code != "email_taken":  # registered a moment ago by a concurrent request
                 raise
         return
+    # A new account's used-up limit refuses a registered address too, or the refusal would
+    # tell who is registered.
+    creation_check(tenant=tenant, kind="user", request=request)
     with transaction.atomic():
         email_queue(
             tenant=tenant,

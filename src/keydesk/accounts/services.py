@@ -12,9 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from keydesk.access.services import access_require
 from keydesk.core.errors import ApplicationError, PermissionDenied
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
+from keydesk.tenants.limits import creation_take
 
 from .models import ApiToken, PasswordHistory, PasswordPolicy, SignInSession, Team, User
 from .passwords import password_problems, policy_for
@@ -77,10 +79,28 @@ def user_create(
     phone: str = "",
     password: str | None = None,
     request=None,
+    counts_toward_limits: bool = True,
+    send_verification: bool = True,
 ) -> User:
+    """Create a staff member or a contact; a new tenant's daily user limit applies.
+
+    `counts_toward_limits` is False only for a tenant's first admin, who comes with the account.
+    `send_verification=False` mails a new contact no verification link (a contact made from
+    an automatic email, which must not be answered automatically).
+    """
     email = normalize_email(email)
     role = _check_kind_and_role(kind, role)
     _check_actor_may_manage(actor, kind=kind, role=role)
+    if actor is not None and kind == User.Kind.CONTACT:
+        # A contact added by staff or the API is judged on its address, not the agent's IP.
+        access_require(
+            tenant=tenant,
+            action="register",
+            request=request,
+            email=email,
+            audience="contacts",
+            kinds=("email", "domain"),
+        )
     user = User(
         tenant=tenant,
         email=email,
@@ -99,6 +119,8 @@ def user_create(
         user.set_unusable_password()
     try:
         with transaction.atomic():
+            if counts_toward_limits:
+                creation_take(tenant=tenant, kind="user", request=request, actor=actor)
             user.save()
             record(
                 tenant,
@@ -110,7 +132,7 @@ def user_create(
                 role=role,
                 is_guest=is_guest,
             )
-            if user.is_contact:
+            if user.is_contact and send_verification:
                 verification_send(user=user, actor=actor, request=request)
     except IntegrityError:
         raise ApplicationError(
@@ -119,7 +141,15 @@ def user_create(
     return user
 
 
-USER_EDITABLE_FIELDS = ("email", "name", "role", "is_guest", "language", "phone")
+USER_EDITABLE_FIELDS = (
+    "email",
+    "name",
+    "role",
+    "is_guest",
+    "language",
+    "phone",
+    "email_notifications",
+)
 
 
 def _active_admin_count(tenant) -> int:
@@ -183,6 +213,25 @@ def user_update(*, user: User, actor: User | None, request=None, **changes) -> U
         raise ApplicationError(
             "email_taken", "A person with this email already exists.", field="email", status=409
         ) from None
+    return locked
+
+
+def email_notifications_set(*, user: User, enabled: bool, request=None) -> User:
+    """A person turns ticket notification mail on or off for themselves (never security mail)."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.email_notifications == enabled:
+            return locked
+        locked.email_notifications = enabled
+        locked.save(update_fields=["email_notifications", "updated_at"])
+        record(
+            locked.tenant,
+            locked,
+            EventAction.USER_UPDATED,
+            locked,
+            request,
+            changes={"email_notifications": [not enabled, enabled]},
+        )
     return locked
 
 

@@ -54,6 +54,9 @@ class Attempt:
 @dataclass(frozen=True)
 class Denied:
     reason: str  # for the event log (admins); people see one generic message
+    # Only stages after the factor check may tell more (the person proved who they are); such
+    # a refusal does not count towards the account's lockout either.
+    message_after_proof: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,9 @@ def _fail(attempt: Attempt, denied: Denied) -> Outcome:
             attempt.request,
             reason=denied.reason,
         )
+    if denied.message_after_proof is not None:
+        lockout.register_success(attempt.user)  # the try taken for the factor is given back
+        return Outcome(error=denied.message_after_proof)
     if denied.reason != "ip_blocked":
         lockout.register_ip_failure(attempt.tenant, attempt.ip, attempt.protection)
     if attempt.user is not None and denied.reason != "locked":

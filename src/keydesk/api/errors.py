@@ -2,6 +2,7 @@
 
 import json
 import logging
+from datetime import UTC
 from http import HTTPStatus
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.http import Http404, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from keydesk.core.errors import ApplicationError
+from keydesk.tenants.limits import CreationLimitReached, creation_refusal_record
 
 logger = logging.getLogger("keydesk.api")
 
@@ -32,8 +34,12 @@ def problem(
     *,
     errors: list[dict] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict | None = None,
 ) -> HttpResponse:
-    """A problem+json response; `code` is stable and also names the problem `type`."""
+    """A problem+json response; `code` is stable and also names the problem `type`.
+
+    `extensions` are further members of the problem (RFC 9457 section 3.2).
+    """
     body = {
         "type": f"{PROBLEM_TYPE_BASE}{code}",
         "title": _phrase(status),
@@ -43,6 +49,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    body.update(extensions or {})
     response = HttpResponse(
         json.dumps(body, ensure_ascii=False, default=str),
         status=status,
@@ -80,7 +87,21 @@ def method_not_allowed(allowed: str) -> HttpResponse:
 
 
 def _application_error(request, exc: ApplicationError) -> HttpResponse:
+    if isinstance(exc, CreationLimitReached):
+        return _creation_limited(exc)
     return problem(exc.status, exc.code, exc.message, errors=exc.errors)
+
+
+def _creation_limited(exc: CreationLimitReached) -> HttpResponse:
+    # The operation's transaction has rolled back by now, so the refusal's event stays.
+    creation_refusal_record(error=exc)
+    return problem(
+        429,
+        exc.code,
+        exc.message,
+        headers={"Retry-After": str(exc.retry_after())},
+        extensions={"resets_at": exc.resets_at.astimezone(UTC).isoformat()},
+    )
 
 
 def _validation_error(request, exc: ValidationError) -> HttpResponse:

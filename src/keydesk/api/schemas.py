@@ -1,5 +1,6 @@
 """Schemas shared by the app routers: references to people and teams, and the error shape."""
 
+from datetime import datetime
 from typing import Annotated
 
 from ninja import Field, Schema
@@ -42,3 +43,7 @@ class Problem(Schema):
     detail: str
     code: str
     errors: list[FieldError] | None = None
+    resets_at: datetime | None = Field(
+        None,
+        description="With 429 `creation_limited`: when today's creation limit resets (UTC).",
+    )

@@ -36,3 +36,16 @@ def decrypt(token: str) -> str:
         return _current().decrypt(token.encode()).decode()
     except InvalidToken:
         raise ValueError("cannot decrypt: unknown key or tampered data") from None
+
+
+def encrypt_bytes(plaintext: bytes) -> bytes:
+    """A Fernet token of `plaintext`, for binary data such as a raw email."""
+    return _current().encrypt(plaintext)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    """The plaintext bytes; raises ValueError when the token was not made with a known key."""
+    try:
+        return _current().decrypt(bytes(token))
+    except InvalidToken:
+        raise ValueError("cannot decrypt: unknown key or tampered data") from None

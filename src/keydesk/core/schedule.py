@@ -1,4 +1,9 @@
-"""Daily jobs: the task worker enqueues each one once a day, however many workers run."""
+"""Periodic jobs: the task worker enqueues each one once per period, however many workers run.
+
+Daily jobs (purges) run once a day; frequent jobs (putting stranded outbox messages and
+inbound mail back in the queue, processing held inbound mail that has come due) every few
+minutes.
+"""
 
 import logging
 import threading
@@ -16,26 +21,32 @@ DAILY_JOBS = {
     "tap.purge": "keydesk.tap.tasks.purge_expired_passes",
 }
 EVERY = timedelta(days=1)
-CHECK_INTERVAL_SECONDS = 3600
+FREQUENT_JOBS = {
+    "mail.recover": "keydesk.mail.tasks.recover_stranded_email",
+    "sms.recover": "keydesk.sms.tasks.recover_stranded_sms",
+    "mail.inbound_sweep": "keydesk.mail.inbound.tasks.sweep_inbound_email",
+}
+FREQUENT_EVERY = timedelta(minutes=5)
+CHECK_INTERVAL_SECONDS = 60
 
 
-def enqueue_due_jobs(*, now=None) -> list[str]:
-    """Enqueue each daily job whose last run is a day old; returns the names enqueued.
+def enqueue_due_jobs(*, now=None, jobs: dict | None = None, every: timedelta = EVERY) -> list[str]:
+    """Enqueue each job (daily ones by default) last run `every` ago; returns the names enqueued.
 
     The conditional UPDATE on the job's row is the claim: of several workers checking at
     once, one wins and enqueues.
     """
     now = now or timezone.now()
     enqueued = []
-    for name, path in DAILY_JOBS.items():
+    for name, path in (DAILY_JOBS if jobs is None else jobs).items():
         try:
             with transaction.atomic():
                 ScheduledRun.objects.get_or_create(
-                    name=name, defaults={"last_run_at": now - EVERY - timedelta(seconds=1)}
+                    name=name, defaults={"last_run_at": now - every - timedelta(seconds=1)}
                 )
         except IntegrityError:
             pass  # created by another worker
-        if ScheduledRun.objects.filter(name=name, last_run_at__lte=now - EVERY).update(
+        if ScheduledRun.objects.filter(name=name, last_run_at__lte=now - every).update(
             last_run_at=now
         ):
             import_string(path).enqueue()
@@ -44,13 +55,14 @@ def enqueue_due_jobs(*, now=None) -> list[str]:
 
 
 def run_scheduler(stop: threading.Event) -> None:
-    """Check for due jobs at start and then every hour, until `stop` is set."""
+    """Check for due jobs at start and then every minute, until `stop` is set."""
     while not stop.is_set():
         try:
             for name in enqueue_due_jobs():
                 logger.info("enqueued daily job %s", name)
+            enqueue_due_jobs(jobs=FREQUENT_JOBS, every=FREQUENT_EVERY)
         except Exception:  # the worker goes on; the next check tries again
-            logger.exception("could not enqueue daily jobs")
+            logger.exception("could not enqueue periodic jobs")
         finally:
             close_old_connections()
         stop.wait(CHECK_INTERVAL_SECONDS)

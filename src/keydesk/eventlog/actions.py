@@ -77,3 +77,29 @@ class EventAction(models.TextChoices):
     TAP_FAILED = "tap.failed", "Temporary Access Pass refused"
     USER_GUEST_CHANGED = "user.guest_changed", "Guest status changed"
     MAIL_SUPPRESSED_GUEST = "mail.suppressed_guest", "Mail to a guest suppressed"
+    TENANT_LIMITED_REFUSED = "tenant.limited_refused", "Creation refused by the new-account limits"
+    TENANT_LIMITS_LIFTED = "tenant.limits_lifted", "New-account creation limits lifted"
+    MAIL_SUPPRESSED_PREFERENCE = (
+        "mail.suppressed_preference",
+        "Notification not mailed: the person turned email notifications off",
+    )
+    NOTIFICATION_RETRIED = "notification.retried", "Failed mail queued again by an admin"
+    MAIL_SETTINGS_UPDATED = "mail.settings_updated", "Outgoing email settings updated"
+    ACCESS_DENIED = "access.denied", "Refused by an access list"
+    ACCESS_RULE_CREATED = "access.rule_created", "Access rule added"
+    ACCESS_RULE_UPDATED = "access.rule_updated", "Access rule changed"
+    ACCESS_RULE_DELETED = "access.rule_deleted", "Access rule deleted"
+    ACCESS_RULES_IMPORTED = "access.rules_imported", "Access rules imported"
+    ACCESS_RULES_CLEARED = "access.rules_cleared", "All access rules removed"
+    MAIL_RECEIVED = "mail.received", "Email received"
+    MAIL_PROCESSED = "mail.processed", "Email turned into a ticket or comment"
+    MAIL_REJECTED = "mail.rejected", "Email rejected"
+    MAIL_HELD = "mail.held", "Email held for later"
+    MAIL_FAILED = "mail.failed", "Email could not be processed"
+    MAIL_REPROCESSED = "mail.reprocessed", "Email queued for processing again by an admin"
+    MAIL_ADDRESS_ADDED = "mail.address_added", "Inbound email address added"
+    MAIL_ADDRESS_REMOVED = "mail.address_removed", "Inbound email address removed"
+    MAIL_INBOUND_SETTINGS_UPDATED = (
+        "mail.inbound_settings_updated",
+        "Inbound email settings updated",
+    )

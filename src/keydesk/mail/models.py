@@ -42,10 +42,57 @@ class OutboundEmail(TenantOwned):
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a queued message is due to be sent."
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took the message for sending."
+    )
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["tenant", "status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-created_at"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "claimed_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.template} to {self.recipient} ({self.status})"
+
+
+class MailSettings(models.Model):
+    """A tenant's outgoing mail ("Account › Channels › Outgoing email")."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="mail_settings"
+    )
+    from_name = models.CharField(
+        "Sender name",
+        max_length=100,
+        blank=True,
+        help_text="The name mail comes from; empty: the helpdesk's name.",
+    )
+    from_address = models.EmailField(
+        "Sender address",
+        max_length=254,
+        blank=True,
+        help_text="An address at the helpdesk's own domain; empty: the default address.",
+    )
+    new_ticket_team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="Team told about new tickets",
+        help_text="Its members get an email about every new ticket; empty: nobody.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Mail settings of {self.tenant_id}"
+
+
+# Inbound mail's models live with the rest of inbound mail; Django finds them through here.
+from .inbound.models import InboundAddress, InboundEmail, InboundSettings  # noqa: E402, F401

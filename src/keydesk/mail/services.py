@@ -1,51 +1,90 @@
 """Queueing and delivering outgoing email through the outbox.
 
 `email_queue` renders `mail/<template>_subject.txt` and `mail/<template>_message.txt` (plus
-`_message.html` when present), stores the message encrypted and hands it to the worker once
-the caller's transaction commits. `email_deliver` (run by the worker) sends it over SMTP with
-retries; every outcome is an event. Guests receive no email: their messages are suppressed.
+`_message.html` when present, else an HTML part made from the text), stores the message
+encrypted and hands it to the worker once the caller's transaction commits. `email_deliver`
+(run by the worker) sends it over SMTP with retries; every outcome is an event. Guests receive
+no email, and people who turned notifications off receive no notification: those messages
+are suppressed, and that is an event too.
 """
 
+import contextlib
 import json
-import smtplib
+import logging
 from datetime import timedelta
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import TemplateDoesNotExist, render_to_string
+from django.template import Context
+from django.template.defaultfilters import urlize
+from django.template.loader import TemplateDoesNotExist, get_template, render_to_string
 from django.utils import timezone
 from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
 from keydesk.accounts.models import User
+from keydesk.accounts.permissions import Perm, require
 from keydesk.core import outbox
 from keydesk.core.crypto import decrypt, encrypt
+from keydesk.core.errors import ApplicationError, NotFound
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
 from .models import OutboundEmail
+from .outbound import smtp
+from .outbound.sender import mail_settings_for, reply_to_address, sender_address
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = outbox.MAX_ATTEMPTS
 ERASED_BODY = "[erased after delivery: this message held a one-time secret]"
 
+__all__ = [
+    "ERASED_BODY",
+    "MAX_ATTEMPTS",
+    "email_bodies",
+    "email_deliver",
+    "email_queue",
+    "email_recover_stranded",
+    "email_retry",
+    "sender_address",
+]
 
-def sender_address(tenant) -> str:
-    """`"Tenant name" <support@SLUG.BASE>` unless the operator set a global From address."""
-    address = settings.MAIL_FROM or f"support@{tenant.slug}.{settings.BASE_DOMAIN}"
-    return formataddr((tenant.name, address))
+
+def _render_text(name: str, context: dict) -> str:
+    # Plain text is not HTML: a name like O'Brien or a reply saying "a < b" must arrive as
+    # written, so the text templates render without HTML escaping.
+    return get_template(name).template.render(Context(context, autoescape=False))
 
 
-def _render(template: str, context: dict) -> tuple[str, str, str]:
-    subject = " ".join(render_to_string(f"mail/{template}_subject.txt", context).split())
-    text = render_to_string(f"mail/{template}_message.txt", context).strip() + "\n"
-    try:
-        html = render_to_string(f"mail/{template}_message.html", context)
-    except TemplateDoesNotExist:
-        body = mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 - escaped by linebreaks
-        html = render_to_string("mail/base_message.html", {"body": body})
-    return subject[:255], text, html
+def _render(template: str, context: dict) -> tuple[str, dict[str, str]]:
+    """The subject and the bodies: the text, and the HTML when the template has its own."""
+    subject = " ".join(_render_text(f"mail/{template}_subject.txt", context).split())
+    bodies = {"text": _render_text(f"mail/{template}_message.txt", context).strip() + "\n"}
+    # Without its own HTML template, the HTML part is made from the text when the mail is
+    # sent, by the worker rather than on the request's path.
+    with contextlib.suppress(TemplateDoesNotExist):
+        bodies["html"] = render_to_string(f"mail/{template}_message.html", context)
+    return subject[:255], bodies
+
+
+def _html_from_text(text: str) -> str:
+    # urlize escapes the text and makes its links clickable; linebreaks adds paragraphs.
+    body = mark_safe(linebreaks(urlize(text, autoescape=True)))  # noqa: S308
+    return render_to_string("mail/base_message.html", {"body": body})
+
+
+def _suppressed_by(user: User | None, *, notification: bool) -> EventAction | None:
+    """Why this person gets no mail, as the event that says so; None when they get it."""
+    if user is None:
+        return None
+    if user.is_guest:
+        return EventAction.MAIL_SUPPRESSED_GUEST
+    if notification and not user.email_notifications:
+        return EventAction.MAIL_SUPPRESSED_PREFERENCE
+    return None
 
 
 def email_queue(
@@ -55,14 +94,28 @@ def email_queue(
     to: User | str,
     context: dict,
     sensitive: bool = False,
+    notification: bool = False,
+    ticket=None,
     in_reply_to: str = "",
     references: str = "",
     request=None,
 ) -> OutboundEmail:
-    """Render and store one email; it leaves after the surrounding transaction commits."""
+    """Render and store one email; it leaves after the surrounding transaction commits.
+
+    `notification` marks mail a person may turn off (ticket news), as opposed to security
+    mail (codes, resets, alerts), which always goes. `ticket` is the ticket the mail is about.
+    Mail to a guest, or a notification to someone who turned them off, is stored as
+    suppressed, without a body, and recorded.
+    """
     user = to if isinstance(to, User) else None
     recipient = user.email if user else to
-    subject, text, html = _render(template, {"tenant": tenant, "recipient": user, **context})
+    suppressed_by = _suppressed_by(user, notification=notification)
+    subject, bodies = _render(template, {"tenant": tenant, "recipient": user, **context})
+    if suppressed_by:
+        body, status, due = "", OutboundEmail.Status.SUPPRESSED, None
+    else:
+        body = encrypt(json.dumps(bodies))
+        status, due = OutboundEmail.Status.QUEUED, timezone.now()
     domain = f"{tenant.slug}.{settings.BASE_DOMAIN}"
     with transaction.atomic():
         email = OutboundEmail.objects.create(
@@ -70,24 +123,19 @@ def email_queue(
             recipient=recipient,
             recipient_user=user,
             template=template,
+            ticket=ticket,
             subject=subject,
-            body_encrypted=encrypt(json.dumps({"text": text, "html": html})),
+            body_encrypted=body,
             sensitive=sensitive,
             message_id=make_msgid(domain=domain),
             in_reply_to=in_reply_to,
             references=references,
+            status=status,
+            next_attempt_at=due,
         )
-        if user is not None and user.is_guest:
-            email.status = OutboundEmail.Status.SUPPRESSED
-            email.body_encrypted = ""
-            email.save(update_fields=["status", "body_encrypted"])
+        if suppressed_by:
             record(
-                tenant,
-                None,
-                EventAction.MAIL_SUPPRESSED_GUEST,
-                user,
-                request,
-                template=template,
+                tenant, None, suppressed_by, _event_target(email), request, **_event_details(email)
             )
             return email
         transaction.on_commit(lambda: _enqueue(email.pk))
@@ -105,79 +153,154 @@ def email_bodies(email: OutboundEmail) -> dict[str, str]:
     """The decrypted text and HTML bodies, or the erasure note for a delivered secret."""
     if not email.body_encrypted:
         return {"text": ERASED_BODY, "html": ""}
-    return json.loads(decrypt(email.body_encrypted))
+    bodies = json.loads(decrypt(email.body_encrypted))
+    if "html" not in bodies:
+        bodies["html"] = _html_from_text(bodies["text"])
+    return bodies
 
 
-def _smtp_connection():
-    return get_connection(
-        "django.core.mail.backends.smtp.EmailBackend",
-        fail_silently=False,
-        timeout=settings.EMAIL_TIMEOUT,
-    )
+def _event_target(email: OutboundEmail):
+    # Mail about a ticket is filed under the ticket, so the log answers "was the customer
+    # told?" from the ticket's side; other mail under the person it went to.
+    if email.ticket_id is not None:
+        return email.ticket
+    return email.recipient_user or ("email", "", email.recipient)
 
 
-def email_deliver(*, email_id: int) -> str:
-    """Send one queued email; returns its new status. Safe to run twice for the same email."""
-    claimed = outbox.claim(OutboundEmail, email_id)
-    email = OutboundEmail.objects.select_related("tenant", "recipient_user").get(pk=email_id)
-    if not claimed:
-        return email.status
+def _event_details(email: OutboundEmail) -> dict:
+    details = {"recipient": email.recipient, "template": email.template}
+    if email.ticket_id is not None:
+        details["ticket"] = email.ticket.number
+    details["message_id"] = email.message_id
+    return details
+
+
+def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     tenant = email.tenant
-    target = email.recipient_user or ("email", "", email.recipient)
-    if not settings.SMTP_URL:
-        outbox.mark_done(email, OutboundEmail.Status.KEPT)
-        record(
-            tenant,
-            None,
-            EventAction.NOTIFICATION_KEPT,
-            target,
-            template=email.template,
-            message_id=email.message_id,
-        )
-        return email.status
+    chosen = mail_settings_for(tenant)
     bodies = email_bodies(email)
+    # Everything Keydesk sends is automatic: Auto-Submitted (RFC 3834) keeps well-behaved
+    # auto-responders from answering it, so two systems cannot mail each other in a loop.
     headers = {"Message-ID": email.message_id, "Auto-Submitted": "auto-generated"}
     if email.in_reply_to:
         headers["In-Reply-To"] = email.in_reply_to
     if email.references:
         headers["References"] = email.references
+    reply_to = reply_to_address(tenant, chosen)
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=bodies["text"],
-        from_email=sender_address(tenant),
+        from_email=sender_address(tenant, chosen),
         to=[email.recipient],
+        reply_to=[reply_to] if reply_to else None,
         headers=headers,
-        connection=_smtp_connection(),
+        connection=smtp.smtp_connection(),
     )
     message.attach_alternative(bodies["html"], "text/html")
+    return message
+
+
+def email_deliver(*, email_id: int) -> str:
+    """Send one queued email; returns its new status. Safe to run twice for the same email.
+
+    The row's new status and its event commit together.
+    """
+    claimed = outbox.claim(OutboundEmail, email_id)
+    email = OutboundEmail.objects.select_related("tenant", "recipient_user", "ticket").get(
+        pk=email_id
+    )
+    if not claimed:
+        return email.status
+    if not settings.SMTP_URL:
+        with transaction.atomic():
+            outbox.mark_done(email, OutboundEmail.Status.KEPT)
+            record(
+                email.tenant,
+                None,
+                EventAction.NOTIFICATION_KEPT,
+                _event_target(email),
+                **_event_details(email),
+            )
+        return email.status
+    try:
+        message = _message(email)
+    except Exception as exc:
+        # A body that no longer decrypts (the secret key changed) or a header Django refuses:
+        # no later attempt would do better, and the recovery must not pick it up forever.
+        logger.exception("could not build email %s", email.pk)
+        return _retry_or_fail(email, exc, permanent=True)
     try:
         message.send()
-    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-        return _retry_or_fail(email, exc)
-    outbox.mark_done(email, OutboundEmail.Status.SENT)
-    record(
-        tenant,
-        None,
-        EventAction.NOTIFICATION_SENT,
-        target,
-        template=email.template,
-        message_id=email.message_id,
-        attempts=email.attempts,
-    )
-    return email.status
-
-
-def _retry_or_fail(email: OutboundEmail, exc: Exception) -> str:
-    if outbox.mark_attempt_failed(email, f"{type(exc).__name__}: {exc}"):
+    except smtp.SEND_ERRORS as exc:
+        return _retry_or_fail(email, exc, permanent=smtp.is_permanent(exc))
+    with transaction.atomic():
+        outbox.mark_done(email, OutboundEmail.Status.SENT)
         record(
             email.tenant,
             None,
-            EventAction.NOTIFICATION_FAILED,
-            email.recipient_user or ("email", "", email.recipient),
-            template=email.template,
-            message_id=email.message_id,
+            EventAction.NOTIFICATION_SENT,
+            _event_target(email),
+            **_event_details(email),
+            attempts=email.attempts,
+        )
+    return email.status
+
+
+def _retry_or_fail(email: OutboundEmail, exc: Exception, *, permanent: bool) -> str:
+    with transaction.atomic():
+        if outbox.mark_attempt_failed(email, smtp.describe(exc), permanent=permanent):
+            record(
+                email.tenant,
+                None,
+                EventAction.NOTIFICATION_FAILED,
+                _event_target(email),
+                **_event_details(email),
+                attempts=email.attempts,
+                permanent=permanent,
+                error=email.last_error,
+            )
+        else:
+            delay = outbox.retry_delay(email.attempts)
+            transaction.on_commit(lambda: _enqueue(email.pk, delay=delay))
+    return email.status
+
+
+def email_recover_stranded(*, now=None) -> list[int]:
+    """Queue again the mail a stopped worker left in "sending" or a lost task left queued."""
+    recovered = outbox.requeue_stranded(OutboundEmail, _enqueue, now=now)
+    if recovered:
+        logger.warning("queued %d stranded emails again", len(recovered))
+    return recovered
+
+
+def email_retry(*, email: OutboundEmail, actor: User, request=None) -> OutboundEmail:
+    """An admin sends a failed mail again, with a fresh round of attempts."""
+    require(actor, Perm.CHANNELS_MANAGE)
+    if email.tenant_id != actor.tenant_id:
+        raise NotFound("email")
+    if email.status != OutboundEmail.Status.FAILED:
+        raise ApplicationError("not_failed", "Only a failed message can be sent again.", status=409)
+    if not email.body_encrypted:
+        raise ApplicationError(
+            "erased",
+            "This message held a one-time secret and was erased; ask for a new one instead.",
+            status=409,
+        )
+    with transaction.atomic():
+        if not outbox.queue_again(OutboundEmail, email.pk):
+            raise ApplicationError(
+                "not_failed", "Only a failed message can be sent again.", status=409
+            )
+        record(
+            email.tenant,
+            actor,
+            EventAction.NOTIFICATION_RETRIED,
+            _event_target(email),
+            request,
+            **_event_details(email),
+            attempts=email.attempts,
             error=email.last_error,
         )
-    else:
-        _enqueue(email.pk, delay=outbox.retry_delay(email.attempts))
-    return email.status
+        transaction.on_commit(lambda: _enqueue(email.pk))
+    email.refresh_from_db()
+    return email

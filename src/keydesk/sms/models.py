@@ -32,12 +32,20 @@ class OutboundSms(TenantOwned):
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a queued message is due to be sent."
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took the message for sending."
+    )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["tenant", "status", "-created_at"]),
             models.Index(fields=["recipient_user", "-created_at"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "claimed_at"]),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ worker once the caller's transaction commits. `sms_deliver` (run by the worker) 
 the configured backend with retries; every outcome is an event. Guests receive nothing.
 """
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from .backends import DeliveryError, SmsMessage, get_backend
 from .models import OutboundSms
 from .numbers import mask_number, normalize_number
 
+logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = outbox.MAX_ATTEMPTS
 ERASED_BODY = "[erased after delivery: this message held a one-time secret]"
 
@@ -56,6 +58,7 @@ def sms_queue(
             body_encrypted=encrypt(body),
             sensitive=sensitive,
             message_id=str(uuid.uuid4()),
+            next_attempt_at=timezone.now(),
         )
         if user is not None and user.is_guest:
             sms.status = OutboundSms.Status.SUPPRESSED
@@ -81,6 +84,14 @@ def _enqueue(sms_id: int, delay: timedelta | None = None) -> None:
 
     task = deliver_sms.using(run_after=timezone.now() + delay) if delay else deliver_sms
     task.enqueue(sms_id)
+
+
+def sms_recover_stranded(*, now=None) -> list[int]:
+    """Queue again the texts a stopped worker left in "sending" or a lost task left queued."""
+    recovered = outbox.requeue_stranded(OutboundSms, _enqueue, now=now)
+    if recovered:
+        logger.warning("queued %d stranded text messages again", len(recovered))
+    return recovered
 
 
 def sms_body(sms: OutboundSms) -> str:

@@ -30,7 +30,9 @@ def tap_sign_in_view(request):
         )
         if outcome.redirect_to:
             return redirect(outcome.redirect_to)
-        form.add_error(None, TAP_FAILED_MESSAGE)
+        # The generic failure is worded for passes; a message told after proof stays as it is.
+        generic = outcome.error == signin.SIGN_IN_FAILED_MESSAGE
+        form.add_error(None, TAP_FAILED_MESSAGE if generic else outcome.error)
     return render(
         request,
         "tap/sign_in.html",

@@ -1,4 +1,6 @@
-"""Tickets and their comments (public replies and internal notes)."""
+"""Tickets, their comments (public replies and internal notes) and attachments."""
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -88,3 +90,38 @@ class Comment(TenantOwned):
 
     def __str__(self) -> str:
         return f"{'Reply' if self.is_public else 'Note'} on #{self.ticket.number}"
+
+
+def _attachment_path(attachment: "Attachment", filename: str) -> str:
+    # A random name, never the sender's: no path tricks, nothing guessable, no clashes.
+    return f"attachments/{attachment.tenant_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(TenantOwned):
+    """A file that came with a ticket or one of its comments (e.g. attached to an email)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        Comment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        help_text="The comment it came with; empty: the ticket's description.",
+    )
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=127)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=_attachment_path, max_length=255)
+    inline = models.BooleanField(
+        default=False, help_text="An image shown inside the message rather than attached to it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["ticket", "comment"])]
+
+    def __str__(self) -> str:
+        return self.filename

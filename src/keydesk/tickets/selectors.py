@@ -58,8 +58,10 @@ def ticket_get(*, actor: User, number: int) -> Ticket:
 
 
 def comment_list(*, ticket: Ticket, actor: User) -> QuerySet[Comment]:
-    comments = Comment.objects.filter(tenant_id=ticket.tenant_id, ticket=ticket).select_related(
-        "author"
+    comments = (
+        Comment.objects.filter(tenant_id=ticket.tenant_id, ticket=ticket)
+        .select_related("author")
+        .prefetch_related("attachments")
     )
     if not can(actor, Perm.TICKET_WORK):
         comments = comments.filter(is_public=True)

@@ -3,12 +3,15 @@
 from django.db import transaction
 from django.utils import timezone
 
+from keydesk.access.services import access_require
 from keydesk.accounts.models import Team, User
 from keydesk.accounts.permissions import Perm, can, require
 from keydesk.accounts.services import normalize_email, user_create
 from keydesk.core.errors import ApplicationError, NotFound, PermissionDenied
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
+from keydesk.mail.outbound import notifications
+from keydesk.tenants.limits import creation_take
 from keydesk.tenants.models import Tenant
 
 from .models import BODY_MAX, SUBJECT_MAX, Comment, Ticket
@@ -35,11 +38,49 @@ def _clean_body(body: str, *, field: str, required: bool) -> str:
 
 
 def _next_ticket_number(tenant: Tenant) -> int:
-    # The tenant row lock makes numbers gap-free and unique under concurrent creation.
-    locked = Tenant.objects.select_for_update().only("last_ticket_number").get(pk=tenant.pk)
+    # The tenant row lock makes numbers gap-free and unique under concurrent creation. It is
+    # a NO KEY lock: PostgreSQL's foreign-key checks of other writers (their rows point at
+    # the tenant) take KEY SHARE locks at commit, which a full FOR UPDATE would block.
+    locked = (
+        Tenant.objects.select_for_update(no_key=True).only("last_ticket_number").get(pk=tenant.pk)
+    )
     number = locked.last_ticket_number + 1
     Tenant.objects.filter(pk=tenant.pk).update(last_ticket_number=number)
     return number
+
+
+def _require_access(*, tenant, actor: User, source: str, requester_email: str | None, request):
+    """Access lists for a new ticket: the portal (`ticket.web`), the API (`ticket.api`), and a
+    contact made on the way (`register`). Checked before the ticket's transaction, so that a
+    refusal's event is kept; mail is checked by the inbound path itself."""
+    if source == Ticket.Source.EMAIL:
+        return
+    action = "ticket.api" if source == Ticket.Source.API else "ticket.web"
+    if actor.is_contact:
+        access_require(tenant=tenant, action=action, user=actor, request=request)
+        return
+    if not requester_email:
+        return
+    email = normalize_email(requester_email, field="requester_email")
+    requester = User.objects.filter(tenant=tenant, email=email).first()
+    if requester is None:
+        access_require(
+            tenant=tenant,
+            action="register",
+            request=request,
+            email=email,
+            audience="contacts",
+            kinds=("email", "domain"),
+        )
+    if source == Ticket.Source.API:
+        access_require(
+            tenant=tenant,
+            action=action,
+            request=request,
+            user=requester,
+            email=email,
+            audience="contacts",
+        )
 
 
 def _resolve_requester(*, tenant, actor: User, requester_email: str | None, request) -> User:
@@ -70,8 +111,17 @@ def ticket_create(
     source: str = Ticket.Source.WEB,
     priority: str = Ticket.Priority.NORMAL,
     requester_email: str | None = None,
+    notify_requester: bool = True,
+    email_message_id: str = "",
     request=None,
 ) -> Ticket:
+    """Open a ticket; its notifications leave once it commits.
+
+    `notify_requester=False` sends the requester no acknowledgement: mail that was itself
+    automatic (an auto-reply, a mailing list) must never be answered automatically.
+    `email_message_id` is the Message-ID of the email that opened the ticket, so that the
+    acknowledgement and later mail thread under it.
+    """
     if not actor.is_contact:
         require(actor, Perm.TICKET_WORK)
     subject = _clean_subject(subject)
@@ -80,18 +130,32 @@ def ticket_create(
         raise ApplicationError("invalid_priority", "Unknown priority.", field="priority")
     if source not in Ticket.Source.values:
         raise ApplicationError("invalid_source", "Unknown source.", field="source")
+    _require_access(
+        tenant=tenant,
+        actor=actor,
+        source=source,
+        requester_email=requester_email,
+        request=request,
+    )
     with transaction.atomic():
+        # The ticket's unit before the new requester's user unit: every creating transaction
+        # locks the day's counters in the same order.
+        creation_take(tenant=tenant, kind="ticket", request=request, actor=actor)
+        # The tenant row (numbering) is locked before a new requester's event takes the event
+        # chain's lock, as every other writer does: the opposite order could deadlock.
+        number = _next_ticket_number(tenant)
         requester = _resolve_requester(
             tenant=tenant, actor=actor, requester_email=requester_email, request=request
         )
         ticket = Ticket.objects.create(
             tenant=tenant,
-            number=_next_ticket_number(tenant),
+            number=number,
             subject=subject,
             description=description,
             requester=requester,
             priority=priority,
             source=source,
+            email_message_id=email_message_id[:255],
         )
         record(
             tenant,
@@ -102,6 +166,9 @@ def ticket_create(
             source=source,
             requester=requester.email,
             priority=priority,
+        )
+        notifications.ticket_created(
+            ticket=ticket, actor=actor, notify_requester=notify_requester, request=request
         )
     return ticket
 
@@ -175,6 +242,8 @@ def ticket_update(
                 request,
                 status=[before, status],
             )
+            if status == Ticket.Status.SOLVED:
+                notifications.ticket_solved(ticket=locked, actor=actor, request=request)
         if assignee is not UNSET and assignee != locked.assignee:
             before = locked.assignee.email if locked.assignee else None
             locked.assignee = assignee
@@ -187,6 +256,10 @@ def ticket_update(
                 request,
                 assignee=[before, assignee.email if assignee else None],
             )
+            if assignee is not None:
+                notifications.ticket_assigned(
+                    ticket=locked, assignee=assignee, actor=actor, request=request
+                )
         updates = {}
         if priority is not None and priority != locked.priority:
             updates["priority"] = [locked.priority, priority]
@@ -207,9 +280,19 @@ def ticket_update(
 
 
 def comment_add(
-    *, ticket: Ticket, actor: User, body: str, is_public: bool = True, request=None
+    *,
+    ticket: Ticket,
+    actor: User,
+    body: str,
+    is_public: bool = True,
+    notify_requester: bool = True,
+    request=None,
 ) -> Comment:
-    """A public reply or, for staff, an internal note; replies move the ticket along."""
+    """A public reply or, for staff, an internal note; replies move the ticket along.
+
+    `notify_requester=False` mails the requester nothing about this comment (see
+    `ticket_create`).
+    """
     if actor.is_contact:
         if ticket.requester_id != actor.pk:
             raise NotFound("ticket")
@@ -250,6 +333,9 @@ def comment_add(
         locked.save(update_fields=["status", "updated_at"])
         action = EventAction.TICKET_COMMENTED if is_public else EventAction.TICKET_NOTE_ADDED
         record(tenant, actor, action, locked, request, comment_id=comment.pk)
+        notifications.comment_added(
+            comment=comment, actor=actor, notify_requester=notify_requester, request=request
+        )
     return comment
 
 

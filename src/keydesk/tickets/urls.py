@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import attachment_views, views
 
 app_name = "tickets"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("<int:number>/note", views.ticket_note_view, name="note"),
     path("<int:number>/assign", views.ticket_assign_view, name="assign"),
     path("<int:number>/status", views.ticket_status_view, name="status"),
+    path(
+        "<int:number>/attachments/<int:attachment_id>",
+        attachment_views.attachment_download_view,
+        name="attachment",
+    ),
 ]
 
 portal_urlpatterns = (
@@ -22,6 +27,11 @@ portal_urlpatterns = (
         path("new", views.portal_create_view, name="create"),
         path("<int:number>/", views.portal_detail_view, name="detail"),
         path("<int:number>/reply", views.portal_reply_view, name="reply"),
+        path(
+            "<int:number>/attachments/<int:attachment_id>",
+            attachment_views.portal_attachment_download_view,
+            name="attachment",
+        ),
     ],
     "portal",
 )

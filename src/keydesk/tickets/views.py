@@ -18,6 +18,7 @@ from keydesk.web.shortcuts import (
     render_page_or_fragment,
 )
 
+from .attachments import description_attachments
 from .forms import (
     AssignForm,
     CommentForm,
@@ -77,6 +78,7 @@ def _render_detail(request, ticket, **forms):
     context = {
         "ticket": ticket,
         "comments": comment_list(ticket=ticket, actor=request.user),
+        "description_attachments": description_attachments(ticket=ticket),
         "reply_form": forms.get("reply_form") or CommentForm(prefix="reply", label="Reply"),
         "note_form": forms.get("note_form") or CommentForm(prefix="note", label="Note"),
         "assign_form": forms.get("assign_form") or AssignForm.for_ticket(ticket, **choices),
@@ -213,6 +215,7 @@ def _render_portal_detail(request, ticket, reply_form=None):
     context = {
         "ticket": ticket,
         "comments": comment_list(ticket=ticket, actor=request.user),
+        "description_attachments": description_attachments(ticket=ticket),
         "reply_form": reply_form or CommentForm(label="Message"),
     }
     return render(request, "tickets/portal_detail.html", context)

@@ -11,6 +11,7 @@ from django.utils.cache import patch_vary_headers
 
 from keydesk.accounts.permissions import Perm, can
 from keydesk.core.errors import ApplicationError, NotFound, PermissionDenied
+from keydesk.tenants.limits import CreationLimitReached, creation_refusal_record
 
 
 def not_found_when_refused(view):
@@ -44,10 +45,18 @@ def permission_required(perm: Perm):
     return decorator
 
 
+def _record_refusal(exc: ApplicationError) -> None:
+    # A creation refused by a new account's limits is logged here, after its transaction
+    # rolled back (tenants/limits.py).
+    if isinstance(exc, CreationLimitReached):
+        creation_refusal_record(error=exc)
+
+
 def form_error(form, exc: ApplicationError) -> None:
     """Put a service's error on the form field it names, else on the form itself."""
     if isinstance(exc, NotFound | PermissionDenied):
         raise Http404 from exc
+    _record_refusal(exc)
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
 
@@ -56,6 +65,7 @@ def message_error(request, exc: ApplicationError) -> None:
     """Show a service's refusal of a button press as a message; a button has no form to carry it."""
     if isinstance(exc, NotFound | PermissionDenied):
         raise Http404 from exc
+    _record_refusal(exc)
     messages.error(request, exc.message)
 
 

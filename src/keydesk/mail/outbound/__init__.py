@@ -1,0 +1,1 @@
+"""Outgoing mail beyond the outbox itself: senders, SMTP, ticket notifications, admin pages."""
