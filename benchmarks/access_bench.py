@@ -8,9 +8,10 @@ import time
 
 from django.utils import timezone
 
+from keydesk.access.csv_format import CSV_COLUMNS
 from keydesk.access.engine import decide, rules_compile, subject_from
 from keydesk.access.models import ACTIONS
-from keydesk.access.selectors import CSV_COLUMNS, rules_compiled
+from keydesk.access.selectors import rules_compiled
 from keydesk.access.services import rules_clear, rules_import_csv
 from keydesk.access.values import value_normalise
 

@@ -1,14 +1,11 @@
 """Reading rules, and the compiled rules each process keeps until the tenant's version changes."""
 
-import csv
-import io
-
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from keydesk.core.errors import NotFound
-from keydesk.core.spreadsheet import cell_for_spreadsheet
 
+from .csv_format import rules_to_csv
 from .engine import EMPTY, KINDS, CompiledRules, Decision, decide, rules_compile, subject_from
 from .models import AccessListVersion, AccessRule
 
@@ -20,16 +17,6 @@ RULE_FIELDS = (
     "include_subdomains",
     "actions",
     "audience",
-    "expires_at",
-)
-CSV_COLUMNS = (
-    "list",
-    "kind",
-    "value",
-    "include_subdomains",
-    "actions",
-    "audience",
-    "note",
     "expires_at",
 )
 
@@ -111,20 +98,4 @@ def access_decide(
 
 def rules_export_csv(*, tenant) -> str:
     """Every rule as CSV, in the columns the import reads."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for rule in AccessRule.objects.filter(tenant=tenant):
-        writer.writerow(
-            [
-                rule.list_type,
-                rule.kind,
-                cell_for_spreadsheet(rule.value),
-                "yes" if rule.include_subdomains else "no",
-                " ".join(rule.actions),
-                rule.audience,
-                cell_for_spreadsheet(rule.note),
-                rule.expires_at.isoformat() if rule.expires_at else "",
-            ]
-        )
-    return out.getvalue()
+    return rules_to_csv(AccessRule.objects.filter(tenant=tenant).iterator(chunk_size=5000))

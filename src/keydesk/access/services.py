@@ -1,34 +1,25 @@
 """Changing rules (each change an event) and checking requests against them."""
 
-import csv
-import io
+import copy
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from keydesk.accounts.models import User
 from keydesk.accounts.permissions import Perm, require
 from keydesk.core.errors import ApplicationError
 from keydesk.core.http import client_ip
-from keydesk.core.spreadsheet import cell_from_spreadsheet
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
+from .csv_format import ImportFailed, rows_from_csv
 from .engine import KINDS, Decision, decide, subject_from
-from .models import ACTIONS, AccessListVersion, AccessRule
-from .selectors import (
-    CSV_COLUMNS,
-    access_decide,
-    rules_compile_from_database,
-    rules_compiled,
-)
-from .values import accept_language_first, value_normalise
+from .models import AccessListVersion, AccessRule
+from .selectors import access_decide, rules_compile_from_database, rules_compiled
+from .values import accept_language_first, rule_fields_clean
 
 RESTRICTED_MESSAGE = "Access is restricted. Please contact the helpdesk's administrator."
-MAX_IMPORT_ROWS = 200_000
 
 
 class AccessRefused(ApplicationError):
@@ -158,58 +149,6 @@ def access_check_ticket_email(*, tenant, sender: str, language: str | None) -> D
 # Changing rules
 
 
-def _clean(
-    *,
-    list_type: str,
-    kind: str,
-    value: str,
-    include_subdomains: bool,
-    actions: list[str] | None,
-    audience: str,
-    note: str,
-    expires_at: datetime | None,
-) -> dict:
-    if list_type not in AccessRule.List.values:
-        raise ApplicationError("invalid_list", "Choose allow or deny.", field="list_type")
-    if kind not in AccessRule.Kind.values:
-        raise ApplicationError(
-            "invalid_kind", "Choose ip, domain, email or language.", field="kind"
-        )
-    unknown = [a for a in actions or [] if a not in ACTIONS]
-    if unknown:
-        raise ApplicationError(
-            "invalid_actions",
-            f"Unknown action {unknown[0]!r}: use {', '.join(ACTIONS)}.",
-            field="actions",
-        )
-    actions = sorted(set(actions or []), key=ACTIONS.index)
-    if set(actions) == set(ACTIONS):
-        actions = []  # every action is stored as none listed, so future actions count too
-    if audience not in AccessRule.Audience.values:
-        raise ApplicationError(
-            "invalid_audience", "Choose staff, contacts or both.", field="audience"
-        )
-    if include_subdomains and kind != "domain":
-        raise ApplicationError(
-            "invalid_subdomains",
-            "Only domain rules can include subdomains.",
-            field="include_subdomains",
-        )
-    note = note.strip()
-    if len(note) > 500:
-        raise ApplicationError("note_too_long", "Keep the note under 500 characters.", field="note")
-    return {
-        "list_type": list_type,
-        "kind": kind,
-        "value": value_normalise(kind, value),
-        "include_subdomains": include_subdomains,
-        "actions": actions,
-        "audience": audience,
-        "note": note,
-        "expires_at": expires_at,
-    }
-
-
 def _bump_version(tenant) -> None:
     count = AccessRule.objects.filter(tenant=tenant).count()
     AccessListVersion.objects.update_or_create(
@@ -254,6 +193,10 @@ def _allowed_before(*, tenant, actor: User | None, request) -> bool:
     return _own_sign_in_allowed(tenant=tenant, actor=actor, request=request, compiled=compiled)
 
 
+def _target(rule: AccessRule) -> tuple:
+    return ("access_rule", rule.pk, str(rule))
+
+
 def _rule_details(rule: AccessRule) -> dict:
     return {
         "list": rule.list_type,
@@ -264,6 +207,28 @@ def _rule_details(rule: AccessRule) -> dict:
         "audience": rule.audience,
         "expires_at": rule.expires_at.isoformat() if rule.expires_at else None,
     }
+
+
+def _change_rules(
+    *, tenant, actor: User | None, request, confirm_self_lockout: bool, change
+) -> None:
+    """One change of a tenant's rules, atomically: `change()` writes the rules and returns the
+    event's (action, target, details); then the new version stamp, the self-lockout check
+    and the event follow in the same transaction."""
+    if actor is not None:
+        require(actor, Perm.SECURITY_MANAGE)
+    allowed_before = _allowed_before(tenant=tenant, actor=actor, request=request)
+    with transaction.atomic():
+        action, target, details = change()
+        _bump_version(tenant)
+        locked_out = _guard_self_lockout(
+            tenant=tenant,
+            actor=actor,
+            request=request,
+            confirmed=confirm_self_lockout,
+            allowed_before=allowed_before,
+        )
+        record(tenant, actor, action, target, request, **details, self_lockout_confirmed=locked_out)
 
 
 def rule_create(
@@ -281,9 +246,7 @@ def rule_create(
     confirm_self_lockout: bool = False,
     request=None,
 ) -> AccessRule:
-    if actor is not None:
-        require(actor, Perm.SECURITY_MANAGE)
-    fields = _clean(
+    fields = rule_fields_clean(
         list_type=list_type,
         kind=kind,
         value=value,
@@ -293,26 +256,23 @@ def rule_create(
         note=note,
         expires_at=expires_at,
     )
-    allowed_before = _allowed_before(tenant=tenant, actor=actor, request=request)
-    with transaction.atomic():
-        rule = AccessRule.objects.create(tenant=tenant, created_by=actor, **fields)
-        _bump_version(tenant)
-        locked_out = _guard_self_lockout(
+    rule = AccessRule(tenant=tenant, created_by=actor, **fields)
+
+    def create():
+        rule.save()
+        return EventAction.ACCESS_RULE_CREATED, _target(rule), _rule_details(rule)
+
+    try:
+        _change_rules(
             tenant=tenant,
             actor=actor,
             request=request,
-            confirmed=confirm_self_lockout,
-            allowed_before=allowed_before,
+            confirm_self_lockout=confirm_self_lockout,
+            change=create,
         )
-        record(
-            tenant,
-            actor,
-            EventAction.ACCESS_RULE_CREATED,
-            ("access_rule", rule.pk, str(rule)),
-            request,
-            **_rule_details(rule),
-            self_lockout_confirmed=locked_out,
-        )
+    except ApplicationError:
+        rule.pk = None  # rolled back: the instance was never saved
+        raise
     return rule
 
 
@@ -331,9 +291,7 @@ def rule_update(
     confirm_self_lockout: bool = False,
     request=None,
 ) -> AccessRule:
-    if actor is not None:
-        require(actor, Perm.SECURITY_MANAGE)
-    fields = _clean(
+    fields = rule_fields_clean(
         list_type=list_type,
         kind=kind,
         value=value,
@@ -343,149 +301,42 @@ def rule_update(
         note=note,
         expires_at=expires_at,
     )
-    before = _rule_details(rule)
-    allowed_before = _allowed_before(tenant=rule.tenant, actor=actor, request=request)
-    with transaction.atomic():
+    changed = copy.copy(rule)
+    for name, new in fields.items():
+        setattr(changed, name, new)
+    before, after = _rule_details(rule), _rule_details(changed)
+
+    def update():
         AccessRule.objects.filter(pk=rule.pk).update(**fields)
-        _bump_version(rule.tenant)
-        locked_out = _guard_self_lockout(
-            tenant=rule.tenant,
-            actor=actor,
-            request=request,
-            confirmed=confirm_self_lockout,
-            allowed_before=allowed_before,
-        )
-        for name, new in fields.items():  # the instance follows only a change that stays
-            setattr(rule, name, new)
-        after = _rule_details(rule)
-        record(
-            rule.tenant,
-            actor,
-            EventAction.ACCESS_RULE_UPDATED,
-            ("access_rule", rule.pk, str(rule)),
-            request,
-            changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
-            self_lockout_confirmed=locked_out,
-        )
+        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        return EventAction.ACCESS_RULE_UPDATED, _target(rule), {"changes": changes}
+
+    _change_rules(
+        tenant=rule.tenant,
+        actor=actor,
+        request=request,
+        confirm_self_lockout=confirm_self_lockout,
+        change=update,
+    )
+    for name, new in fields.items():  # the instance follows only a change that was kept
+        setattr(rule, name, new)
     return rule
 
 
 def rule_delete(
     *, rule: AccessRule, actor: User | None, confirm_self_lockout: bool = False, request=None
 ) -> None:
-    if actor is not None:
-        require(actor, Perm.SECURITY_MANAGE)
-    tenant = rule.tenant
-    details = _rule_details(rule)
-    target = ("access_rule", rule.pk, str(rule))
-    allowed_before = _allowed_before(tenant=tenant, actor=actor, request=request)
-    with transaction.atomic():
+    def delete():
         AccessRule.objects.filter(pk=rule.pk).delete()
-        _bump_version(tenant)
-        locked_out = _guard_self_lockout(
-            tenant=tenant,
-            actor=actor,
-            request=request,
-            confirmed=confirm_self_lockout,
-            allowed_before=allowed_before,
-        )
-        record(
-            tenant,
-            actor,
-            EventAction.ACCESS_RULE_DELETED,
-            target,
-            request,
-            **details,
-            self_lockout_confirmed=locked_out,
-        )
+        return EventAction.ACCESS_RULE_DELETED, _target(rule), _rule_details(rule)
 
-
-class ImportFailed(ApplicationError):
-    """Every bad row, by line; nothing was imported."""
-
-    def __init__(self, errors: list[str]):
-        shown = errors[:50]
-        more = f" (and {len(errors) - 50} more)" if len(errors) > 50 else ""
-        super().__init__(
-            "import_failed",
-            f"Nothing was imported: {len(errors)} bad row(s){more}.",
-            field="file",
-            errors=[{"field": "file", "message": line} for line in shown],
-        )
-        self.lines = errors
-
-
-def _parse_bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("", "no", "false", "0", "n"):
-        return False
-    if value in ("yes", "true", "1", "y"):
-        return True
-    raise ApplicationError("invalid_bool", f"{raw!r} is not yes or no.", field="include_subdomains")
-
-
-def _parse_expiry(raw: str) -> datetime | None:
-    if not raw.strip():
-        return None
-    parsed = parse_datetime(raw.strip())
-    if parsed is None:
-        raise ApplicationError(
-            "invalid_expiry",
-            f"{raw.strip()!r} is not a date and time such as 2027-01-31T18:00:00+00:00.",
-            field="expires_at",
-        )
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-def _rule_fields_from_cells(cell: dict[str, str]) -> dict:
-    return _clean(
-        list_type=cell["list"].strip().lower(),
-        kind=cell["kind"].strip().lower(),
-        value=cell_from_spreadsheet(cell["value"]),
-        include_subdomains=_parse_bool(cell.get("include_subdomains", "")),
-        actions=cell.get("actions", "").replace(",", " ").split(),
-        audience=cell.get("audience", "").strip().lower() or "both",
-        note=cell_from_spreadsheet(cell.get("note", "")),
-        expires_at=_parse_expiry(cell.get("expires_at", "")),
+    _change_rules(
+        tenant=rule.tenant,
+        actor=actor,
+        request=request,
+        confirm_self_lockout=confirm_self_lockout,
+        change=delete,
     )
-
-
-def _rows_from_csv(text: str) -> tuple[list[dict], list[str]]:
-    """Cleaned rule fields per row, and the errors as "line N: field: message"."""
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    except csv.Error as exc:
-        return [], [f"line 1: {exc}"]
-    missing = [c for c in ("list", "kind", "value") if c not in header]
-    if missing:
-        return [], [f"line 1: the header lacks the column(s) {', '.join(missing)}"]
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    if unknown:
-        return [], [f"line 1: unknown column(s) {', '.join(unknown)}"]
-    reader.fieldnames = header
-    rows, errors = [], []
-    try:
-        for row in reader:
-            line = reader.line_num
-            if len(rows) + len(errors) >= MAX_IMPORT_ROWS:
-                errors.append(f"line {line}: more than {MAX_IMPORT_ROWS} rows")
-                break
-            if None in row:
-                errors.append(f"line {line}: more cells than columns")
-                continue
-            cell = {k: (v or "") for k, v in row.items()}
-            if not any(v.strip() for v in cell.values()):
-                continue  # a blank line
-            try:
-                rows.append(_rule_fields_from_cells(cell))
-            except ApplicationError as exc:
-                errors.append(f"line {line}: {exc.field or 'row'}: {exc.message}")
-    except csv.Error as exc:  # a cell the csv module cannot read (too long, a stray NUL)
-        errors.append(f"line {reader.line_num + 1}: {exc}")  # the line being read
-    return rows, errors
 
 
 def rules_import_csv(
@@ -500,34 +351,30 @@ def rules_import_csv(
     """Add the CSV's rules (or replace all rules with them): every row is good, or none is kept."""
     if actor is not None:
         require(actor, Perm.SECURITY_MANAGE)
-    rows, errors = _rows_from_csv(text)
+    rows, errors = rows_from_csv(text)
     if errors:
         raise ImportFailed(errors)
-    allowed_before = _allowed_before(tenant=tenant, actor=actor, request=request)
-    with transaction.atomic():
+
+    def import_rows():
         removed = AccessRule.objects.filter(tenant=tenant).delete()[0] if replace else 0
         AccessRule.objects.bulk_create(
             [AccessRule(tenant=tenant, created_by=actor, **fields) for fields in rows],
             batch_size=2000,
         )
-        _bump_version(tenant)
-        locked_out = _guard_self_lockout(
-            tenant=tenant,
-            actor=actor,
-            request=request,
-            confirmed=confirm_self_lockout,
-            allowed_before=allowed_before,
-        )
-        record(
-            tenant,
-            actor,
+        target = ("tenant", tenant.pk, tenant.slug)
+        return (
             EventAction.ACCESS_RULES_IMPORTED,
-            ("tenant", tenant.pk, tenant.slug),
-            request,
-            imported=len(rows),
-            replaced=removed,
-            self_lockout_confirmed=locked_out,
+            target,
+            {"imported": len(rows), "replaced": removed},
         )
+
+    _change_rules(
+        tenant=tenant,
+        actor=actor,
+        request=request,
+        confirm_self_lockout=confirm_self_lockout,
+        change=import_rows,
+    )
     return len(rows)
 
 

@@ -7,10 +7,13 @@ written as IPv6 (`::ffff:192.0.2.1`) becomes plain IPv4.
 
 import ipaddress
 import re
+from datetime import datetime
 
 import idna
 
 from keydesk.core.errors import ApplicationError
+
+from .models import ACTIONS, AccessRule
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -137,3 +140,56 @@ def accept_language_first(header: str) -> str | None:
         if q > best_q:  # equal weights keep the earlier tag
             best, best_q = tag, q
     return best
+
+
+def rule_fields_clean(
+    *,
+    list_type: str,
+    kind: str,
+    value: str,
+    include_subdomains: bool,
+    actions: list[str] | None,
+    audience: str,
+    note: str,
+    expires_at: datetime | None,
+) -> dict:
+    """A rule's fields checked and normalised; ApplicationError names the field at fault."""
+    if list_type not in AccessRule.List.values:
+        raise ApplicationError("invalid_list", "Choose allow or deny.", field="list_type")
+    if kind not in AccessRule.Kind.values:
+        raise ApplicationError(
+            "invalid_kind", "Choose ip, domain, email or language.", field="kind"
+        )
+    unknown = [a for a in actions or [] if a not in ACTIONS]
+    if unknown:
+        raise ApplicationError(
+            "invalid_actions",
+            f"Unknown action {unknown[0]!r}: use {', '.join(ACTIONS)}.",
+            field="actions",
+        )
+    actions = sorted(set(actions or []), key=ACTIONS.index)
+    if set(actions) == set(ACTIONS):
+        actions = []  # every action is stored as none listed, so future actions count too
+    if audience not in AccessRule.Audience.values:
+        raise ApplicationError(
+            "invalid_audience", "Choose staff, contacts or both.", field="audience"
+        )
+    if include_subdomains and kind != "domain":
+        raise ApplicationError(
+            "invalid_subdomains",
+            "Only domain rules can include subdomains.",
+            field="include_subdomains",
+        )
+    note = note.strip()
+    if len(note) > 500:
+        raise ApplicationError("note_too_long", "Keep the note under 500 characters.", field="note")
+    return {
+        "list_type": list_type,
+        "kind": kind,
+        "value": value_normalise(kind, value),
+        "include_subdomains": include_subdomains,
+        "actions": actions,
+        "audience": audience,
+        "note": note,
+        "expires_at": expires_at,
+    }
