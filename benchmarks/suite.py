@@ -28,7 +28,8 @@ from django.test import Client  # noqa: E402
 from mail_bench import bench_inbound  # noqa: E402
 from outbound_bench import bench_outbound  # noqa: E402
 
-from keydesk.accounts.services import token_create, user_create  # noqa: E402
+from keydesk.accounts.api_tokens import token_create  # noqa: E402
+from keydesk.accounts.services import user_create  # noqa: E402
 from keydesk.eventlog.actions import EventAction  # noqa: E402
 from keydesk.eventlog.models import Event, EventChainHead  # noqa: E402
 from keydesk.eventlog.services import (  # noqa: E402

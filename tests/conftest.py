@@ -12,8 +12,9 @@ from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.test import Client
 
+from keydesk.accounts.api_tokens import token_create
 from keydesk.accounts.models import User
-from keydesk.accounts.services import token_create, user_create
+from keydesk.accounts.services import user_create
 from keydesk.mail.inbound.listener import listener_create, listener_stop
 from keydesk.tenants.services import tenant_create
 

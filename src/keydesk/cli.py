@@ -106,8 +106,9 @@ def cmd_user_create(args) -> int:
 
 
 def cmd_token_create(args) -> int:
+    from keydesk.accounts.api_tokens import token_create
     from keydesk.accounts.models import User
-    from keydesk.accounts.services import normalize_email, token_create
+    from keydesk.accounts.services import normalize_email
 
     tenant = _tenant(args.tenant)
     email = normalize_email(args.email)

@@ -4,8 +4,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from keydesk.accounts.api_tokens import token_create, token_revoke
 from keydesk.accounts.models import ApiToken
-from keydesk.accounts.services import token_create, token_revoke, user_deactivate
+from keydesk.accounts.services import user_deactivate
 
 from .utils import JSON, problem_of
 

@@ -2,8 +2,8 @@
 
 from django.test import Client
 
+from keydesk.accounts.api_tokens import token_create
 from keydesk.accounts.models import ApiToken
-from keydesk.accounts.services import token_create
 
 from .utils import problem_of
 

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from keydesk.accounts.api_tokens import token_create
 from keydesk.accounts.models import ApiToken
-from keydesk.accounts.services import token_create
 
 from .conftest import events_of
 

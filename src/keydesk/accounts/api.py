@@ -9,7 +9,7 @@ from keydesk.api.pagination import BIGINT_MAX, PageQuery, paginate
 from keydesk.api.schemas import InputSchema
 from keydesk.core.errors import PermissionDenied
 
-from . import selectors, services
+from . import api_tokens, selectors, services
 from .models import User
 from .permissions import Perm, can
 
@@ -133,4 +133,4 @@ def list_tokens(request):
 def revoke_token(request, token_id: TokenId):
     """Revoke one of the caller's own tokens."""
     token = selectors.token_get(user=request.auth, token_id=token_id)
-    services.token_revoke(token=token, actor=request.auth, request=request)
+    api_tokens.token_revoke(token=token, actor=request.auth, request=request)

@@ -13,6 +13,7 @@ from keydesk.core.errors import ApplicationError
 from keydesk.web.shortcuts import form_error, message_error, paginate, permission_required
 
 from . import signin
+from .api_tokens import token_create, token_revoke
 from .forms import (
     AdminSetPasswordForm,
     PasswordSignInForm,
@@ -28,8 +29,6 @@ from .services import (
     team_create,
     team_delete,
     team_update,
-    token_create,
-    token_revoke,
     user_create,
     user_deactivate,
     user_reactivate,

@@ -2,7 +2,7 @@
 
 from ninja.security import HttpBearer
 
-from keydesk.accounts.services import token_authenticate
+from keydesk.accounts.api_tokens import token_authenticate
 
 # Real tokens are about 60 characters; anything much longer is not worth hashing.
 _MAX_TOKEN_LENGTH = 512

@@ -9,7 +9,8 @@ from keydesk.access.services import rule_create
 from keydesk.accounts.models import User
 from keydesk.eventlog.models import Event
 from keydesk.mail.inbound.addresses import inbound_settings_update
-from keydesk.mail.inbound.process import RATE_WINDOW, inbound_sweep
+from keydesk.mail.inbound.process import inbound_sweep
+from keydesk.mail.inbound.routing import RATE_WINDOW
 from keydesk.mail.models import InboundEmail, OutboundEmail
 from keydesk.tickets.models import Comment, Ticket
 from tests.conftest import run_worker
