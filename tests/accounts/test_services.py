@@ -2,13 +2,11 @@
 
 import pytest
 
+from keydesk.accounts.api_tokens import token_authenticate, token_create, token_revoke
 from keydesk.accounts.models import ApiToken, Team, User
 from keydesk.accounts.selectors import person_get, person_list, team_get, token_get
 from keydesk.accounts.services import (
     team_create,
-    token_authenticate,
-    token_create,
-    token_revoke,
     user_create,
     user_deactivate,
     user_reactivate,
