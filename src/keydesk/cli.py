@@ -220,7 +220,11 @@ def cmd_run(args) -> int:
     print(f"Keydesk serves http://SLUG.{base}:{port}{default}; Ctrl-C stops it.", flush=True)
     children = [subprocess.Popen(command) for command in (web, worker, listener)]  # noqa: S603
 
+    signalled = []
+
     def stop(signum, frame):
+        if signum is not None:
+            signalled.append(signum)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -232,6 +236,11 @@ def cmd_run(args) -> int:
     stop(None, None)
     for child in children:
         child.wait()
+    # Ctrl-C reaches the children too (one process group), and one may end before our own
+    # handler has run, with whatever code an interrupt gives it: a stop that was asked for
+    # succeeds; a child that ended by itself is a failure unless it ended cleanly.
+    if signalled:
+        return EXIT_OK
     return EXIT_OK if os.waitstatus_to_exitcode(exited[1]) in (0, -signal.SIGTERM) else 1
 
 
