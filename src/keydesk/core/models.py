@@ -1,5 +1,6 @@
-"""Base model for every row that belongs to one tenant."""
+"""Base models: every row that belongs to one tenant, and every outbox message."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -10,6 +11,41 @@ class TenantOwned(models.Model):
 
     class Meta:
         abstract = True
+
+
+class OutboxMessage(TenantOwned):
+    """A message (mail or text) waiting in an outbox: the fields `core.outbox` delivers by.
+
+    Each outbox adds its recipient, its `status` (with its own labels for the same values)
+    and what the channel needs.
+    """
+
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    template = models.CharField(max_length=64)
+    # Fernet-encrypted: messages carry personal data, one-time links and sign-in codes.
+    body_encrypted = models.TextField(blank=True)
+    sensitive = models.BooleanField(
+        default=False, help_text="Holds a one-time secret: the body is erased once delivered."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a queued message is due to be sent."
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took the message for sending."
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.recipient} ({self.status})"
 
 
 def tenant_settings(model, tenant):

@@ -1,12 +1,11 @@
 """The outbox: every outgoing email is a row first, sent by the task worker."""
 
-from django.conf import settings
 from django.db import models
 
-from keydesk.core.models import TenantOwned
+from keydesk.core.models import OutboxMessage
 
 
-class OutboundEmail(TenantOwned):
+class OutboundEmail(OutboxMessage):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
@@ -16,10 +15,6 @@ class OutboundEmail(TenantOwned):
         SUPPRESSED = "suppressed", "Suppressed"
 
     recipient = models.EmailField(max_length=254)
-    recipient_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    template = models.CharField(max_length=64)
     ticket = models.ForeignKey(
         "tickets.Ticket",
         null=True,
@@ -29,36 +24,17 @@ class OutboundEmail(TenantOwned):
         help_text="The ticket this mail is about, for threading and the ticket's history.",
     )
     subject = models.CharField(max_length=255)
-    # Text and HTML bodies, Fernet-encrypted: mail carries personal data and one-time links.
-    body_encrypted = models.TextField(blank=True)
-    sensitive = models.BooleanField(
-        default=False, help_text="Holds a one-time secret: the body is erased once delivered."
-    )
     message_id = models.CharField(max_length=255, unique=True)
     in_reply_to = models.CharField(max_length=255, blank=True)
     references = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a queued message is due to be sent."
-    )
-    claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a worker took the message for sending."
-    )
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(OutboxMessage.Meta):
         indexes = [
             models.Index(fields=["tenant", "status", "-created_at"]),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["status", "claimed_at"]),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.template} to {self.recipient} ({self.status})"
 
 
 class MailSettings(models.Model):
