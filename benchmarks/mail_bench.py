@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from keydesk.core.process import freeze_startup_objects
 from keydesk.mail.inbound.addresses import inbound_settings_update
 from keydesk.mail.inbound.listener import listener_create, listener_stop
 from keydesk.mail.models import InboundEmail
@@ -71,6 +72,7 @@ def bench_inbound(world, count: int) -> dict:
     tenant_lift_limits(tenant=tenant)
     inbound_settings_update(tenant=tenant, actor=world.admin, sender_hourly_limit=10_000)
     port = _free_port()
+    freeze_startup_objects()  # as `keydesk mail listen` does before it listens
     controller = listener_create(host="127.0.0.1", port=port)
     controller.start()
     worker = subprocess.Popen(  # the environment names this run's database and data dir

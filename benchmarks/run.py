@@ -91,13 +91,15 @@ def clean_env(data_dir: str, database_url: str | None) -> dict:
     return env
 
 
-def run_suite(label: str, database_url: str | None, sizes: dict) -> dict:
+def run_suite(label: str, database_url: str | None, sizes: dict, only: str) -> dict:
     data_dir = tempfile.mkdtemp(prefix="keydesk-bench-")
     output = Path(data_dir) / "results.json"
     try:
         command = [sys.executable, str(HERE / "suite.py"), str(output)]
         for key, value in sizes.items():
             command += [f"--{key.replace('_', '-')}", str(value)]
+        if only:
+            command += ["--only", only]
         print(f"== {label}: running (data dir {data_dir})", flush=True)
         done = subprocess.run(command, env=clean_env(data_dir, database_url), check=False)
         if done.returncode != 0 or not output.exists():
@@ -119,14 +121,14 @@ def postgres_server(url: str):
         return None
 
 
-def run_postgres(url: str, sizes: dict) -> dict | None:
+def run_postgres(url: str, sizes: dict, only: str) -> dict | None:
     server = postgres_server(url)
     if server is None:
         return None
     name = f"keydesk_bench_{secrets.token_hex(4)}"
     try:
         server.execute(f'CREATE DATABASE "{name}"')
-        return run_suite("PostgreSQL", f"{url.rstrip('/')}/{name}", sizes)
+        return run_suite("PostgreSQL", f"{url.rstrip('/')}/{name}", sizes, only)
     finally:
         # pytest-style test databases are not made here; only the scratch database goes.
         server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -313,6 +315,12 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for trying it out")
     parser.add_argument("--json", help="also write every figure to this file")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="run only these benchmarks, comma-separated (e.g. sign_in,inbound_mail)",
+    )
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     for key, value in DEFAULT_SIZES.items():
         parser.add_argument(
             f"--{key.replace('_', '-')}", type=int, default=None, help=f"default {value:,}"
@@ -330,15 +338,17 @@ def main() -> int:
         flush=True,
     )
 
-    sqlite = run_suite("SQLite", None, sizes)
-    postgres = run_postgres(args.postgres, sizes)
+    sqlite = run_suite("SQLite", None, sizes, args.only)
+    postgres = None if args.sqlite_only else run_postgres(args.postgres, sizes, args.only)
 
     columns = {column_name("SQLite", sqlite): sqlite, column_name("PostgreSQL", postgres): postgres}
 
     print()
     print_table(columns, sizes)
     print()
-    if postgres is None:
+    if args.sqlite_only:
+        print("PostgreSQL: skipped (--sqlite-only)")
+    elif postgres is None:
         print(f"PostgreSQL: skipped: PostgreSQL not reachable at {args.postgres}")
     for label, result in (("SQLite", sqlite), ("PostgreSQL", postgres)):
         for key, value in (result or {}).items():

@@ -138,10 +138,12 @@ def cmd_worker(args) -> int:
 
     from django.core.management import call_command
 
+    from keydesk.core.process import freeze_startup_objects
     from keydesk.core.schedule import run_scheduler
     from keydesk.core.worker import keep_database_connections
 
     keep_database_connections()
+    freeze_startup_objects()
     stop = threading.Event()
     threading.Thread(target=run_scheduler, args=(stop,), daemon=True, name="scheduler").start()
     try:
@@ -178,9 +180,11 @@ def cmd_mail_listen(args) -> int:
     """The inbound SMTP listener alone, on KEYDESK_SMTP_LISTEN, until Ctrl-C or SIGTERM."""
     from django.conf import settings
 
+    from keydesk.core.process import freeze_startup_objects
     from keydesk.mail.inbound.listener import listen_until_signalled
 
     host, port = settings.SMTP_LISTEN_HOST, settings.SMTP_LISTEN_PORT
+    freeze_startup_objects()
     try:
         listen_until_signalled(
             host=host,

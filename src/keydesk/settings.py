@@ -166,10 +166,12 @@ TEMPLATES = [
     },
 ]
 
+# Form fields and widgets render with Jinja2 (see keydesk.web.renderers).
+FORM_RENDERER = "keydesk.web.renderers.FormRenderer"
+
 DATABASE_URL = _env("KEYDESK_DATABASE_URL", f"sqlite:///{DATA_DIR / 'keydesk.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not memory, so tests see the locking the server sees (threads, live server).
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-keydesk-{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
@@ -210,7 +212,7 @@ PASSWORD_HASHERS = [
 ]
 LOGIN_URL = "/login"
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "keydesk.accounts.session_store"
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -33,6 +33,19 @@ def _create_lockout_row(user: User) -> None:
         pass  # created by a concurrent attempt
 
 
+def _lockout_row(user: User) -> AccountLockout | None:
+    """The account's lockout row as the sign-in pipeline read it with the user, else fresh.
+
+    The joined copy is used once and dropped, because taking tries makes it stale.
+    """
+    relation = User.lockout.related
+    if not relation.is_cached(user):
+        return AccountLockout.objects.filter(user=user).first()
+    row = relation.get_cached_value(user)
+    relation.delete_cached_value(user)
+    return row
+
+
 def reserve_attempt(user: User, protection: SignInProtection) -> bool:
     """Take one try from the account before checking its factor; False while it is locked.
 
@@ -42,16 +55,15 @@ def reserve_attempt(user: User, protection: SignInProtection) -> bool:
     forgiven; both resets are conditional too, so running one twice changes nothing.
     """
     now = timezone.now()
-    state = AccountLockout.objects.filter(user=user).values("pk", "locked_until", "last_failure_at")
-    row = state.first()
+    row = _lockout_row(user)
     if row is None:  # the first attempt on this account
         _create_lockout_row(user)
-        row = state.first()
-    rows = AccountLockout.objects.filter(pk=row["pk"])
+        row = AccountLockout.objects.get(user=user)
+    rows = AccountLockout.objects.filter(pk=row.pk)
     quiet_since = now - timedelta(hours=protection.forget_after_hours)
-    if row["locked_until"] is not None and row["locked_until"] <= now:
+    if row.locked_until is not None and row.locked_until <= now:
         rows.filter(locked_until__lte=now).update(failures=0, locked_until=None)
-    elif row["locked_until"] is None and (row["last_failure_at"] or now) < quiet_since:
+    elif row.locked_until is None and (row.last_failure_at or now) < quiet_since:
         rows.filter(locked_until__isnull=True, last_failure_at__lt=quiet_since).update(
             failures=0, lockouts=0
         )

@@ -6,7 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
-from keydesk.core.models import TenantOwned
+from keydesk.core.models import TenantOwned, TenantSettings
 
 
 class UserManager(BaseUserManager):
@@ -172,7 +172,7 @@ class SignInSession(TenantOwned):
         return f"Session of {self.user_id} since {self.auth_time}"
 
 
-class PasswordPolicy(models.Model):
+class PasswordPolicy(TenantSettings):
     """A tenant's password requirements ("Account › Security › Password policy")."""
 
     ABSOLUTE_MIN_LENGTH = 8
@@ -228,7 +228,7 @@ class PasswordHistory(TenantOwned):
         return f"Earlier password of {self.user_id}"
 
 
-class SignInProtection(models.Model):
+class SignInProtection(TenantSettings):
     """A tenant's brute-force settings ("Account › Security › Sign-in protection")."""
 
     tenant = models.OneToOneField(
@@ -290,7 +290,7 @@ class IpFailureWindow(TenantOwned):
         return f"{self.ip} since {self.window_start}"
 
 
-class SessionPolicy(models.Model):
+class SessionPolicy(TenantSettings):
     """How long sessions last, per audience ("Account › Security › Sessions")."""
 
     tenant = models.OneToOneField(

@@ -82,7 +82,10 @@ def check_ip_not_blocked(attempt: Attempt) -> Denied | None:
 def identify(attempt: Attempt) -> Denied | None:
     """Find the person by email; an unknown email still costs one hash check (no enumeration)."""
     email = attempt.email.strip().lower()
-    attempt.user = User.objects.filter(tenant=attempt.tenant, email=email).first()
+    # The lockout row comes along: the next stage reads its state before taking a try.
+    attempt.user = (
+        User.objects.filter(tenant=attempt.tenant, email=email).select_related("lockout").first()
+    )
     if attempt.user is None:
         check_password(attempt.secret, dummy_password_hash())
         return Denied("unknown_user")
@@ -288,6 +291,9 @@ def finish(request, state: dict) -> Outcome:
         record(
             user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"]
         )
+        # Written here, not when the response goes out: the session and its sign-in record
+        # are committed together or not at all.
+        request.session.save()
     return Outcome(redirect_to=state["next"] or home_url(user))
 
 

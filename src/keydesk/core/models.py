@@ -1,7 +1,10 @@
 """Base models: every row that belongs to one tenant, and every outbox message."""
 
+import copy
+import secrets
+
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 
 
 class TenantOwned(models.Model):
@@ -48,9 +51,70 @@ class OutboxMessage(TenantOwned):
         return f"{self.template} to {self.recipient} ({self.status})"
 
 
+class TenantSettings(models.Model):
+    """A tenant's settings row (one per tenant, its primary key the tenant), read by
+    `tenant_settings`.
+
+    Saving or deleting one gives the tenant a new random `settings_version` in the same
+    transaction. Processes keep the rows they read under that version, and a request reads
+    the version with its tenant anyway: settings cost no query while they stay unchanged,
+    and a change is seen by every process from the next request on.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            _new_settings_version(self)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            _new_settings_version(self)
+        return result
+
+
+def new_settings_version() -> str:
+    """A settings version never given before: new tenants start with one too, so a cached
+    row can never be taken for that of another tenant that once had the same id."""
+    return secrets.token_hex(16)
+
+
+def _new_settings_version(row: TenantSettings) -> None:
+    version = new_settings_version()
+    tenant_field = row._meta.get_field("tenant")
+    tenant_field.related_model.objects.filter(pk=row.tenant_id).update(settings_version=version)
+    if tenant_field.is_cached(row):
+        row.tenant.settings_version = version  # the caller's tenant reads the change at once
+
+
+# (settings model, tenant id) -> (the tenant's settings version, the row or None)
+_settings_read: dict[tuple[type, int], tuple[str, TenantSettings | None]] = {}
+
+
 def tenant_settings(model, tenant):
-    """The tenant's settings row of `model` (one per tenant), or an unsaved one with the defaults."""
-    return model.objects.filter(tenant=tenant).first() or model(tenant=tenant)
+    """The tenant's settings row of `model`, or an unsaved one with the defaults.
+
+    Served from this process's copy while the tenant's settings version (read with the tenant)
+    is the one the copy was read under. Inside a transaction the database is always read, as
+    the transaction may have changed the row itself; and only rows read outside any
+    transaction, so committed ones, are kept. Each caller gets its own copy to change.
+    """
+    key = (model, tenant.pk)
+    version = tenant.settings_version
+    kept = _settings_read.get(key)
+    if kept is not None and kept[0] == version and not connection.in_atomic_block:
+        row = copy.copy(kept[1])
+    else:
+        row = model.objects.filter(tenant=tenant).first()
+        if not connection.in_atomic_block:
+            _settings_read[key] = (version, copy.copy(row))
+    if row is None:
+        return model(tenant=tenant)
+    row.tenant = tenant
+    return row
 
 
 class ScheduledRun(models.Model):

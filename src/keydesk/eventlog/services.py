@@ -106,7 +106,8 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
     actor_label = actor.email if actor_id else ""
     ip = client_ip(request) if request is not None else None
-    with transaction.atomic():
+    # No savepoint of its own: an event that cannot be written fails the caller's change.
+    with transaction.atomic(savepoint=False):
         head, _ = EventChainHead.objects.select_for_update().get_or_create(
             tenant=tenant, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
         )

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from keydesk.core.models import OutboxMessage
+from keydesk.core.models import OutboxMessage, TenantSettings
 
 
 class OutboundEmail(OutboxMessage):
@@ -37,7 +37,7 @@ class OutboundEmail(OutboxMessage):
         ]
 
 
-class MailSettings(models.Model):
+class MailSettings(TenantSettings):
     """A tenant's outgoing mail ("Account › Channels › Outgoing email")."""
 
     tenant = models.OneToOneField(

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from keydesk.core.models import TenantOwned
+from keydesk.core.models import TenantOwned, TenantSettings
 
 
 class Authenticator(TenantOwned):
@@ -51,7 +51,7 @@ class RecoveryCode(TenantOwned):
         return f"Recovery code of {self.authenticator_id}"
 
 
-class MfaPolicy(models.Model):
+class MfaPolicy(TenantSettings):
     """A tenant's two-factor settings ("Account › Security › Two-factor authentication")."""
 
     tenant = models.OneToOneField(

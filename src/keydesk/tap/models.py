@@ -5,10 +5,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
-from keydesk.core.models import TenantOwned
+from keydesk.core.models import TenantOwned, TenantSettings
 
 
-class TapPolicy(models.Model):
+class TapPolicy(TenantSettings):
     """ "Account › Security › Authentication methods › Temporary Access Pass"."""
 
     MIN_LIFETIME = timedelta(minutes=10)

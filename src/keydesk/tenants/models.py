@@ -2,11 +2,15 @@
 
 from django.db import models
 
+from keydesk.core.models import new_settings_version
+
 
 class Tenant(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
+
+    UPDATED_IN_PLACE = ("last_ticket_number", "settings_version")
 
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
@@ -19,6 +23,9 @@ class Tenant(models.Model):
     )
     # Ticket numbers are per tenant (#1, #2, …); taken under a row lock on the tenant.
     last_ticket_number = models.PositiveBigIntegerField(default=0, editable=False)
+    # A new random value whenever a settings row of the tenant changes (core.models.
+    # TenantSettings); processes keep the rows they read under it.
+    settings_version = models.CharField(max_length=32, default=new_settings_version, editable=False)
     limits_lifted_at = models.DateTimeField(
         "Creation limits lifted",
         null=True,
@@ -32,6 +39,17 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    def save(self, *args, **kwargs):
+        # Counters kept by conditional UPDATEs are never written back from a copy of the row
+        # that may be older (the operator's admin saves whole rows).
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.UPDATED_IN_PLACE
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

@@ -85,7 +85,10 @@ def render_page_or_fragment(request, page: str, fragment: str, context: dict):
 
 def paginate(request, items, per_page: int) -> Page:
     """The page `?page=` names; out-of-range or malformed numbers give the nearest page."""
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
+    page = Paginator(items, per_page).get_page(request.GET.get("page"))
+    if page.paginator.count == 0:
+        page.object_list = []  # nothing to fetch, so no query to build for it
+    return page
 
 
 def continue_sign_in_or_restart(request):

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils import timezone
 
-from keydesk.core.models import TenantOwned
+from keydesk.core.models import TenantOwned, TenantSettings
 
 SENDER_HOURLY_LIMIT_DEFAULT = 20
 
@@ -93,7 +93,7 @@ class InboundAddress(TenantOwned):
         return self.address
 
 
-class InboundSettings(models.Model):
+class InboundSettings(TenantSettings):
     """A tenant's inbound mail knobs ("Account › Channels › Email addresses")."""
 
     tenant = models.OneToOneField(

@@ -1,0 +1,38 @@
+"""Database sessions (Django's), without two round trips a sign-in does not need.
+
+- A new session key is not looked up before it is used. It is 32 random characters, and the
+  INSERT refuses a duplicate anyway: `save(must_create=True)` then raises CreateError and
+  `create()` draws another key.
+- Data already written in this request is not written again. A sign-in writes its new
+  session inside its own transaction, together with the sign-in record; the middleware's
+  save when the response goes out then has nothing left to write, and only sets the cookie.
+"""
+
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils.crypto import get_random_string
+
+
+class SessionStore(DatabaseSessionStore):
+    _written: tuple[str, bytes] | None = None
+
+    def _get_new_session_key(self) -> str:
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    def _snapshot(self, data: dict) -> tuple[str | None, bytes]:
+        # Serialised rather than copied, so a change made inside a nested value shows too.
+        return self.session_key, self.serializer().dumps(data)
+
+    def save(self, must_create: bool = False) -> None:
+        if (
+            not must_create
+            and self._written is not None
+            and self._written == self._snapshot(self._get_session())
+        ):
+            return
+        super().save(must_create=must_create)
+
+    def create_model_instance(self, data: dict):
+        instance = super().create_model_instance(data)
+        self._written = self._snapshot(data)
+        return instance
