@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from keydesk.core.errors import NotFound
+from keydesk.core.queries import PreparedLookup
 
 from .csv_format import rules_to_csv
 from .engine import EMPTY, KINDS, CompiledRules, Decision, decide, rules_compile, subject_from
@@ -23,6 +24,8 @@ RULE_FIELDS = (
 # tenant id → (version, compiled rules). A process-wide copy: compiling is the costly part,
 # and the version row (one primary-key read per decision) says when it is stale.
 _compiled: dict[int, tuple[str, CompiledRules]] = {}
+# Every decision reads the tenant's version first.
+_version_of_tenant = PreparedLookup(AccessListVersion, "tenant_id", 0)
 
 
 def rule_list(
@@ -59,12 +62,10 @@ def rules_compile_from_database(*, tenant) -> CompiledRules:
 
 def rules_compiled(*, tenant) -> CompiledRules:
     """The compiled rules, from this process's copy while the tenant's version is unchanged."""
-    state = (
-        AccessListVersion.objects.filter(tenant=tenant).values_list("version", "rule_count").first()
-    )
-    if state is None or state[1] == 0:
+    state = _version_of_tenant.first(tenant.pk)
+    if state is None or state.rule_count == 0:
         return EMPTY
-    version = state[0]
+    version = state.version
     cached = _compiled.get(tenant.pk)
     if cached is not None and cached[0] == version:
         valid_until = cached[1].valid_until

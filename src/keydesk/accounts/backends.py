@@ -2,7 +2,12 @@
 
 from django.contrib.auth.backends import BaseBackend, ModelBackend
 
+from keydesk.core.queries import PreparedLookup
+
 from .models import User
+
+# Every signed-in request restores its person by id.
+_tenant_user_by_id = PreparedLookup(User, "pk", 0, tenant__isnull=False)
 
 
 class TenantUserBackend(BaseBackend):
@@ -12,9 +17,8 @@ class TenantUserBackend(BaseBackend):
         return None
 
     def get_user(self, user_id):
-        user = (
-            User.objects.filter(pk=user_id, tenant__isnull=False).select_related("tenant").first()
-        )
+        # The middleware then gives the user the request's tenant (after checking it is theirs).
+        user = _tenant_user_by_id.first(user_id)
         return user if user is not None and user.is_active else None
 
 

@@ -42,10 +42,17 @@ def person_get(*, actor: User, user_id: int, kind: str | None = None) -> User:
 
 
 def staff_choices(*, tenant) -> QuerySet[User]:
-    """Active staff a ticket can be assigned to."""
-    return User.objects.filter(tenant=tenant, kind=User.Kind.STAFF, is_active=True).order_by(
-        "name", "email"
+    """Active staff a ticket can be assigned to, with what a choice list shows of them."""
+    return (
+        User.objects.filter(tenant=tenant, kind=User.Kind.STAFF, is_active=True)
+        .only("id", "name", "email")
+        .order_by("name", "email")
     )
+
+
+def team_choices(*, tenant) -> QuerySet[Team]:
+    """The tenant's teams, with what a choice list shows of them (not their members)."""
+    return Team.objects.filter(tenant=tenant).only("id", "name").order_by("name")
 
 
 def team_list(*, tenant) -> QuerySet[Team]:

@@ -301,6 +301,7 @@ def user_set_password(
             old_key = request.session.session_key
             # Django ties sessions to the password hash; refresh this one's and rotate its key.
             update_session_auth_hash(request, user)
+            request.session.save()  # draws the new key, written with the session's data
             kept = request.session.session_key
             SignInSession.objects.filter(session_key=old_key).update(session_key=kept)
         ended = end_sessions_of(user, except_key=kept)

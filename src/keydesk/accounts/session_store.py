@@ -3,6 +3,8 @@
 - A new session key is not looked up before it is used. It is 32 random characters, and the
   INSERT refuses a duplicate anyway: `save(must_create=True)` then raises CreateError and
   `create()` draws another key.
+- A new key (a sign-in cycles the key) is written with the session's data when the session
+  is next saved, not at once and then again with the data.
 - Data already written in this request is not written again. A sign-in writes its new
   session inside its own transaction, together with the sign-in record; the middleware's
   save when the response goes out then has nothing left to write, and only sets the cookie.
@@ -18,6 +20,15 @@ class SessionStore(DatabaseSessionStore):
 
     def _get_new_session_key(self) -> str:
         return get_random_string(32, VALID_KEY_CHARS)
+
+    def cycle_key(self) -> None:
+        data = self._session
+        old_key = self.session_key
+        self._session_key = None  # `save()` draws the new key and inserts the row
+        self._session_cache = data
+        self.modified = True
+        if old_key:
+            self.delete(old_key)
 
     def _snapshot(self, data: dict) -> tuple[str | None, bytes]:
         # Serialised rather than copied, so a change made inside a nested value shows too.

@@ -272,11 +272,14 @@ def finish(request, state: dict) -> Outcome:
     request.session.pop(PENDING_KEY, None)
     now = timezone.now()
     with transaction.atomic():
-        login(request, user, backend=BACKEND)  # rotates the session key
+        login(request, user, backend=BACKEND)  # a new session key, drawn when saved below
         request.session["amr"] = state["methods"]
         request.session["auth_time"] = int(now.timestamp())
         if state.get("session_expires_at"):
             request.session.set_expiry(datetime.fromisoformat(state["session_expires_at"]))
+        # Written here, not when the response goes out: the session (under its new key) and
+        # its sign-in record are committed together or not at all.
+        request.session.save()
         SignInSession.objects.create(
             tenant=user.tenant,
             user=user,
@@ -291,9 +294,6 @@ def finish(request, state: dict) -> Outcome:
         record(
             user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"]
         )
-        # Written here, not when the response goes out: the session and its sign-in record
-        # are committed together or not at all.
-        request.session.save()
     return Outcome(redirect_to=state["next"] or home_url(user))
 
 

@@ -40,4 +40,6 @@ class TenantUserMiddleware:
             expected = request.tenant.pk if request.tenant is not None else None
             if user.tenant_id != expected:
                 request.user = AnonymousUser()
+            else:
+                user.tenant = request.tenant
         return self.get_response(request)

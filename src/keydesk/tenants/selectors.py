@@ -4,7 +4,12 @@ import ipaddress
 
 from django.conf import settings
 
+from keydesk.core.queries import PreparedLookup
+
 from .models import Tenant, TenantDomain
+
+# Every request finds its tenant by slug.
+_tenant_by_slug = PreparedLookup(Tenant, "slug", "")
 
 
 def _is_bare_host(host: str) -> bool:
@@ -28,13 +33,13 @@ def tenant_for_host(host: str) -> Tenant | None:
     if host.endswith(suffix):
         slug = host[: -len(suffix)]
         if slug and "." not in slug:
-            return Tenant.objects.filter(slug=slug).first()
+            return _tenant_by_slug.first(slug)
         return None
     domain = TenantDomain.objects.select_related("tenant").filter(domain=host).first()
     if domain is not None:
         return domain.tenant
     if settings.DEFAULT_TENANT and _is_bare_host(host):
-        return Tenant.objects.filter(slug=settings.DEFAULT_TENANT).first()
+        return _tenant_by_slug.first(settings.DEFAULT_TENANT)
     return None
 
 
