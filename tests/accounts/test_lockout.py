@@ -8,8 +8,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from keydesk.accounts.lockout import account_unlock, is_locked
-from keydesk.accounts.models import AccountLockout, SignInProtection
+from keydesk.accounts.lockout import account_unlock, is_locked, protection_for, reserve_attempt
+from keydesk.accounts.models import AccountLockout, SignInProtection, User
 from keydesk.core.errors import PermissionDenied
 from keydesk.eventlog.models import Event
 from keydesk.mail.models import OutboundEmail
@@ -137,3 +137,16 @@ def test_twenty_concurrent_wrong_passwords_lock_at_exactly_five(settings):
     # Only five passwords were ever checked; the other fifteen met the lock.
     assert sorted(reasons) == ["locked"] * 15 + ["wrong_password"] * 5
     assert Event.objects.filter(tenant=world.tenant, action="account.locked").count() == 1
+
+
+def test_the_lockout_state_read_with_the_person_serves_one_attempt_only(acme):
+    # The sign-in reads the lockout row with the person; a later attempt on the same object
+    # must read it again, or a lock that ended meanwhile would still refuse the person.
+    protection = protection_for(acme.tenant)
+    person = User.objects.select_related("lockout").get(pk=acme.agent.pk)
+    assert reserve_attempt(person, protection)
+    AccountLockout.objects.filter(user=acme.agent).update(
+        failures=5, lockouts=1, locked_until=timezone.now() - timedelta(minutes=1)
+    )
+    assert reserve_attempt(person, protection)
+    assert AccountLockout.objects.get(user=acme.agent).failures == 1

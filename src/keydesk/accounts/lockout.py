@@ -28,7 +28,8 @@ def protection_for(tenant) -> SignInProtection:
 def _create_lockout_row(user: User) -> None:
     try:
         with transaction.atomic():
-            AccountLockout.objects.create(tenant_id=user.tenant_id, user=user)
+            # By id: the row must not stay attached to `user`, where it would go stale.
+            AccountLockout.objects.create(tenant_id=user.tenant_id, user_id=user.pk)
     except IntegrityError:
         pass  # created by a concurrent attempt
 

@@ -5,6 +5,8 @@
   `create()` draws another key.
 - A new key (a sign-in cycles the key) is written with the session's data when the session
   is next saved, not at once and then again with the data.
+- A session is read by its key with SQL built once per process (`PreparedLookup`), its
+  expiry then checked here.
 - Data already written in this request is not written again. A sign-in writes its new
   session inside its own transaction, together with the sign-in record; the middleware's
   save when the response goes out then has nothing left to write, and only sets the cookie.
@@ -12,11 +14,24 @@
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+from keydesk.core.queries import PreparedLookup
+
+_session_by_key = PreparedLookup(Session, "session_key", "")
 
 
 class SessionStore(DatabaseSessionStore):
     _written: tuple[str, bytes] | None = None
+
+    def _get_session_from_db(self):
+        session = _session_by_key.first(self.session_key)
+        if session is None or session.expire_date <= timezone.now():
+            self._session_key = None
+            return None
+        return session
 
     def _get_new_session_key(self) -> str:
         return get_random_string(32, VALID_KEY_CHARS)

@@ -58,7 +58,8 @@ class TenantSettings(models.Model):
     Saving or deleting one gives the tenant a new random `settings_version` in the same
     transaction. Processes keep the rows they read under that version, and a request reads
     the version with its tenant anyway: settings cost no query while they stay unchanged,
-    and a change is seen by every process from the next request on.
+    and a change is seen by every process from the next request on. A copy read inside a
+    transaction that did not change the row is committed data too, so it may be kept.
     """
 
     class Meta:
@@ -88,6 +89,15 @@ def _new_settings_version(row: TenantSettings) -> None:
     tenant_field.related_model.objects.filter(pk=row.tenant_id).update(settings_version=version)
     if tenant_field.is_cached(row):
         row.tenant.settings_version = version  # the caller's tenant reads the change at once
+    changed = _changed_in_transaction()
+    changed.add((type(row), row.tenant_id))
+    transaction.on_commit(changed.clear)
+
+
+def _changed_in_transaction() -> set[tuple[type, int]]:
+    """Settings rows this connection changed in its open transaction (they are read back from
+    the database until it commits; after a rollback, until its next commit)."""
+    return connection.__dict__.setdefault("keydesk_settings_changed", set())
 
 
 # (settings model, tenant id) -> (the tenant's settings version, the row or None)
@@ -98,19 +108,19 @@ def tenant_settings(model, tenant):
     """The tenant's settings row of `model`, or an unsaved one with the defaults.
 
     Served from this process's copy while the tenant's settings version (read with the tenant)
-    is the one the copy was read under. Inside a transaction the database is always read, as
-    the transaction may have changed the row itself; and only rows read outside any
-    transaction, so committed ones, are kept. Each caller gets its own copy to change.
+    is the one the copy was read under; a row this transaction changed itself is read back
+    from the database instead. Each caller gets its own copy to change.
     """
     key = (model, tenant.pk)
     version = tenant.settings_version
     kept = _settings_read.get(key)
-    if kept is not None and kept[0] == version and not connection.in_atomic_block:
+    if key in _changed_in_transaction():
+        row = model.objects.filter(tenant=tenant).first()
+    elif kept is not None and kept[0] == version:
         row = copy.copy(kept[1])
     else:
         row = model.objects.filter(tenant=tenant).first()
-        if not connection.in_atomic_block:
-            _settings_read[key] = (version, copy.copy(row))
+        _settings_read[key] = (version, copy.copy(row))
     if row is None:
         return model(tenant=tenant)
     row.tenant = tenant

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from django.db import models, transaction
 
 from keydesk.core.http import client_ip
+from keydesk.core.queries import PreparedLookup
 
 from .actions import EventAction
 from .models import Event, EventChainHead
@@ -93,6 +94,10 @@ def _target_fields(target) -> tuple[str, str, str]:
     return kind, str(ident), str(label)[:300]
 
 
+# Every event locks its tenant's chain head first.
+_locked_head_of_tenant = PreparedLookup(EventChainHead.objects.select_for_update(), "tenant_id", 0)
+
+
 def record(tenant, actor, action: EventAction, target=None, request=None, **details) -> Event:
     """Append one event to the tenant's chain, inside the caller's transaction.
 
@@ -108,9 +113,11 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
     ip = client_ip(request) if request is not None else None
     # No savepoint of its own: an event that cannot be written fails the caller's change.
     with transaction.atomic(savepoint=False):
-        head, _ = EventChainHead.objects.select_for_update().get_or_create(
-            tenant=tenant, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
-        )
+        head = _locked_head_of_tenant.first(tenant.pk)
+        if head is None:  # the tenant's first event
+            head, _ = EventChainHead.objects.select_for_update().get_or_create(
+                tenant=tenant, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
+            )
         seq = head.last_seq + 1
         created_at = datetime.now(UTC)
         row_hash = chain_hash(

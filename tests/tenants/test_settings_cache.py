@@ -1,0 +1,91 @@
+"""Tenant settings kept per process under the tenant's settings version, and lookups whose SQL
+is built once: a change is seen at once, and nothing stale or half-written is ever served."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from keydesk.accounts.lockout import protection_for
+from keydesk.accounts.models import SessionPolicy, SignInProtection, User
+from keydesk.accounts.security_settings import session_policy_update, sign_in_protection_update
+from keydesk.accounts.sessions import session_policy_for
+from keydesk.core.queries import PreparedLookup
+from keydesk.tenants.models import Tenant
+from keydesk.tenants.selectors import tenant_for_host
+
+
+def _fresh(tenant) -> Tenant:
+    """The tenant as the next request reads it."""
+    return Tenant.objects.get(pk=tenant.pk)
+
+
+def test_settings_cost_no_query_until_they_change(acme):
+    protection_for(_fresh(acme.tenant))
+    with CaptureQueriesContext(connection) as unchanged:
+        assert protection_for(_fresh(acme.tenant)).max_failures == 5
+    assert not [q for q in unchanged if "signinprotection" in q["sql"]]
+
+    # Changed elsewhere (another tenant object, as in another process): the next read sees it.
+    sign_in_protection_update(tenant=_fresh(acme.tenant), actor=None, max_failures=7)
+    assert protection_for(_fresh(acme.tenant)).max_failures == 7
+
+
+def test_the_changing_callers_tenant_sees_its_change_at_once(acme):
+    tenant = acme.tenant
+    assert session_policy_for(tenant).staff_idle_minutes == 480
+    session_policy_update(tenant=tenant, actor=None, staff_idle_minutes=30)
+    assert session_policy_for(tenant).staff_idle_minutes == 30
+
+
+def test_a_rolled_back_change_leaves_nothing_behind(acme):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        sign_in_protection_update(tenant=_fresh(acme.tenant), actor=None, max_failures=9)
+        # Inside its transaction the change reads back, whichever tenant object asks.
+        assert protection_for(_fresh(acme.tenant)).max_failures == 9
+        raise RuntimeError("rolled back")
+    assert protection_for(_fresh(acme.tenant)).max_failures == 5
+    assert protection_for(acme.tenant).max_failures == 5
+
+
+def test_each_caller_gets_its_own_copy(acme):
+    first = protection_for(_fresh(acme.tenant))
+    first.max_failures = 99  # changed but not saved, as a form with errors leaves it
+    assert protection_for(_fresh(acme.tenant)).max_failures == 5
+
+
+def test_a_deleted_row_gives_the_defaults_again(acme):
+    session_policy_update(tenant=acme.tenant, actor=None, staff_idle_minutes=30)
+    assert session_policy_for(_fresh(acme.tenant)).staff_idle_minutes == 30
+    SessionPolicy.objects.get(tenant=acme.tenant).delete()
+    assert session_policy_for(_fresh(acme.tenant)).staff_idle_minutes == 480
+
+
+def test_saving_an_old_copy_of_a_tenant_keeps_its_counters(acme):
+    stale = _fresh(acme.tenant)
+    sign_in_protection_update(tenant=_fresh(acme.tenant), actor=None, max_failures=8)
+    Tenant.objects.filter(pk=acme.tenant.pk).update(last_ticket_number=41)
+    stale.name = "Acme Renamed"
+    stale.save()  # as the operator's admin saves a whole row
+    now = _fresh(acme.tenant)
+    assert (now.name, now.last_ticket_number) == ("Acme Renamed", 41)
+    assert protection_for(now).max_failures == 8
+
+
+def test_new_tenants_start_with_versions_of_their_own(acme, globex):
+    assert acme.tenant.settings_version
+    assert acme.tenant.settings_version != globex.tenant.settings_version
+
+
+def test_prepared_lookups_find_one_row_or_none(acme):
+    assert tenant_for_host("acme.localhost") == acme.tenant
+    assert tenant_for_host("nobody.localhost") is None
+    by_id = PreparedLookup(User, "pk", 0, tenant__isnull=False)
+    assert by_id.first(acme.agent.pk).email == "agent@acme.test"
+    assert by_id.first(10**9) is None
+
+
+def test_a_prepared_lookup_takes_exactly_one_value():
+    lookup = PreparedLookup(SignInProtection, "max_failures__in", [1, 2])
+    with pytest.raises(ImproperlyConfigured):
+        lookup.sql  # noqa: B018
