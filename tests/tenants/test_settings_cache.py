@@ -88,4 +88,4 @@ def test_prepared_lookups_find_one_row_or_none(acme):
 def test_a_prepared_lookup_takes_exactly_one_value():
     lookup = PreparedLookup(SignInProtection, "max_failures__in", [1, 2])
     with pytest.raises(ImproperlyConfigured):
-        lookup.sql  # noqa: B018
+        lookup.sql
