@@ -4,7 +4,7 @@ import copy
 import secrets
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 
 
 class TenantOwned(models.Model):
@@ -95,9 +95,13 @@ def _new_settings_version(row: TenantSettings) -> None:
 
 
 def _changed_in_transaction() -> set[tuple[type, int]]:
-    """Settings rows this connection changed in its open transaction (they are read back from
-    the database until it commits; after a rollback, until its next commit)."""
-    return connection.__dict__.setdefault("keydesk_settings_changed", set())
+    """Settings rows this thread's connection changed in its open transaction: they are read
+    back from the database until it ends (committed, or rolled back)."""
+    wrapper = transaction.get_connection()  # this thread's own, not the shared proxy
+    changed = wrapper.__dict__.setdefault("keydesk_settings_changed", set())
+    if not wrapper.in_atomic_block:
+        changed.clear()  # no transaction open: whatever changed was committed or undone
+    return changed
 
 
 # (settings model, tenant id) -> (the tenant's settings version, the row or None)
