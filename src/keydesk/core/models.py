@@ -89,19 +89,29 @@ def _new_settings_version(row: TenantSettings) -> None:
     tenant_field.related_model.objects.filter(pk=row.tenant_id).update(settings_version=version)
     if tenant_field.is_cached(row):
         row.tenant.settings_version = version  # the caller's tenant reads the change at once
-    changed = _changed_in_transaction()
-    changed.add((type(row), row.tenant_id))
-    transaction.on_commit(changed.clear)
+    transaction.on_commit(_SettingsChanged((type(row), row.tenant_id)))
 
 
-def _changed_in_transaction() -> set[tuple[type, int]]:
-    """Settings rows this thread's connection changed in its open transaction: they are read
-    back from the database until it ends (committed, or rolled back)."""
-    wrapper = transaction.get_connection()  # this thread's own, not the shared proxy
-    changed = wrapper.__dict__.setdefault("keydesk_settings_changed", set())
-    if not wrapper.in_atomic_block:
-        changed.clear()  # no transaction open: whatever changed was committed or undone
-    return changed
+class _SettingsChanged:
+    """Marks, among the open transaction's on-commit callbacks, a settings row it changed.
+
+    Django keeps the marker exactly as long as the change can still be undone or read
+    uncommitted: it drops it with a rolled-back savepoint or transaction, and runs it (a
+    no-op) at commit.
+    """
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[type, int]):
+        self.key = key
+
+    def __call__(self) -> None:
+        pass
+
+
+def _changed_in_transaction(key: tuple[type, int]) -> bool:
+    pending = transaction.get_connection().run_on_commit  # this thread's own connection
+    return any(isinstance(entry[1], _SettingsChanged) and entry[1].key == key for entry in pending)
 
 
 # (settings model, tenant id) -> (the tenant's settings version, the row or None)
@@ -118,7 +128,7 @@ def tenant_settings(model, tenant):
     key = (model, tenant.pk)
     version = tenant.settings_version
     kept = _settings_read.get(key)
-    if key in _changed_in_transaction():
+    if _changed_in_transaction(key):
         row = model.objects.filter(tenant=tenant).first()
     elif kept is not None and kept[0] == version:
         row = copy.copy(kept[1])
