@@ -33,18 +33,18 @@ def tenant_for_host(host: str) -> Tenant | None:
     if host.endswith(suffix):
         slug = host[: -len(suffix)]
         if slug and "." not in slug:
-            return _tenant_by_slug.first(slug)
+            return tenant_get_by_slug(slug=slug)
         return None
     domain = TenantDomain.objects.select_related("tenant").filter(domain=host).first()
     if domain is not None:
         return domain.tenant
     if settings.DEFAULT_TENANT and _is_bare_host(host):
-        return _tenant_by_slug.first(settings.DEFAULT_TENANT)
+        return tenant_get_by_slug(slug=settings.DEFAULT_TENANT)
     return None
 
 
 def tenant_get_by_slug(*, slug: str) -> Tenant | None:
-    return Tenant.objects.filter(slug=slug).first()
+    return _tenant_by_slug.first(slug)
 
 
 def tenant_list() -> list[Tenant]:

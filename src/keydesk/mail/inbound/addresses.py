@@ -18,6 +18,7 @@ from keydesk.core.models import tenant_settings
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 from keydesk.tenants.models import Tenant, TenantDomain
+from keydesk.tenants.selectors import tenant_get_by_slug
 
 from .models import InboundAddress, InboundSettings
 
@@ -42,7 +43,7 @@ def tenant_for_recipient(address: str) -> Tenant | None:
         if domain.endswith(suffix):
             slug = domain[: -len(suffix)]
             if slug and "." not in slug:
-                tenant = Tenant.objects.filter(slug=slug).first()
+                tenant = tenant_get_by_slug(slug=slug)
         else:
             found = TenantDomain.objects.select_related("tenant").filter(domain=domain).first()
             tenant = found.tenant if found else None
