@@ -172,6 +172,8 @@ FORM_RENDERER = "keydesk.web.renderers.FormRenderer"
 DATABASE_URL = _env("KEYDESK_DATABASE_URL", f"sqlite:///{DATA_DIR / 'keydesk.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with transactions that poll for the write lock (see its docstring).
+    DATABASES["default"]["ENGINE"] = "keydesk.core.sqlite"
     # A file, not memory, so tests see the locking the server sees (threads, live server).
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-keydesk-{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {

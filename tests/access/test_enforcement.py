@@ -245,16 +245,18 @@ def test_api_ticket_for_a_new_refused_requester_creates_nothing(acme):
 def test_ticket_email_check_for_the_inbound_path(acme, globex):
     deny(acme, "domain", "spam.example", actions=["ticket.email"])
     allow(acme, "language", "en", actions=["ticket.email"])
-    refused = access_check_ticket_email(tenant=acme.tenant, sender="a@spam.example", language="en")
+    refused = access_check_ticket_email(
+        tenant=acme.tenant, sender="a@spam.example", language="en", user=None
+    )
     assert not refused.allowed and refused.rule.kind == "domain"
     no_language = access_check_ticket_email(
-        tenant=acme.tenant, sender="a@ok.example", language=None
+        tenant=acme.tenant, sender="a@ok.example", language=None, user=None
     )
     assert not no_language.allowed and no_language.rule is None
     assert access_check_ticket_email(
-        tenant=acme.tenant, sender="a@ok.example", language="en-GB"
+        tenant=acme.tenant, sender="a@ok.example", language="en-GB", user=None
     ).allowed
     assert [e.details["refused_action"] for e in denials(acme)] == ["ticket.email", "ticket.email"]
     assert access_check_ticket_email(
-        tenant=globex.tenant, sender="a@spam.example", language=None
+        tenant=globex.tenant, sender="a@spam.example", language=None, user=None
     ).allowed

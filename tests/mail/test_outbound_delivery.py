@@ -27,7 +27,7 @@ from keydesk.core import outbox
 from keydesk.core.schedule import FREQUENT_EVERY, FREQUENT_JOBS, enqueue_due_jobs
 from keydesk.eventlog.models import Event
 from keydesk.mail.models import OutboundEmail
-from keydesk.mail.services import email_queue, email_recover_stranded
+from keydesk.mail.services import email_deliver_due, email_queue, email_recover_stranded
 from keydesk.settings import _smtp_settings
 from keydesk.sms.models import OutboundSms
 from keydesk.sms.services import sms_queue, sms_recover_stranded
@@ -48,8 +48,10 @@ def _queue(world, to="customer@example.com"):
 
 
 def make_due() -> None:
-    """Time passes: every task scheduled for later is due now, as after its back-off."""
-    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    """Time passes: every task and mail scheduled for later is due now, as after its back-off."""
+    now = timezone.now()
+    DBTaskResult.objects.filter(status="READY").update(run_after=now)
+    OutboundEmail.objects.filter(status="queued").update(next_attempt_at=now)
 
 
 def use_smtp_url(settings, url: str) -> None:
@@ -70,6 +72,53 @@ def quiet_contacts(acme_tx, smtp_server):
     run_worker()
     smtp_server.messages.clear()
     return acme_tx
+
+
+# Delivery runs
+
+DELIVERY_TASK = "keydesk.mail.tasks.deliver_queued_email"
+
+
+def _waiting_runs():
+    return DBTaskResult.objects.filter(task_path=DELIVERY_TASK, status="READY")
+
+
+def test_a_burst_of_mail_waits_for_one_delivery_run(quiet_contacts, smtp_server):
+    emails = [_queue(quiet_contacts, to=f"person{i}@example.com") for i in range(5)]
+    assert _waiting_runs().count() == 1
+    run_worker()
+    assert {e.status for e in OutboundEmail.objects.filter(pk__in=[e.pk for e in emails])} == {
+        "sent"
+    }
+    assert all(len(smtp_server.to(f"person{i}@example.com")) == 1 for i in range(5))
+    # Mail queued once that run has started gets a run of its own.
+    late = _queue(quiet_contacts, to="late@example.com")
+    assert _waiting_runs().count() == 1
+    run_worker()
+    late.refresh_from_db()
+    assert late.status == "sent"
+
+
+def test_a_run_past_its_time_hands_the_rest_to_its_successor(quiet_contacts, smtp_server):
+    for i in range(3):
+        _queue(quiet_contacts, to=f"person{i}@example.com")
+    _waiting_runs().delete()
+    assert email_deliver_due(seconds=0) == 1  # out of time after the first
+    assert _waiting_runs().count() == 1
+    assert OutboundEmail.objects.filter(status="queued").count() == 2
+    run_worker()
+    assert OutboundEmail.objects.filter(status="queued").count() == 0
+    assert all(len(smtp_server.to(f"person{i}@example.com")) == 1 for i in range(3))
+
+
+def test_mail_that_failed_together_is_retried_by_one_run(quiet_contacts, settings):
+    use_smtp_url(settings, f"smtp://127.0.0.1:{_free_port()}")  # nothing listens there
+    emails = [_queue(quiet_contacts, to=f"person{i}@example.com").pk for i in range(4)]
+    run_worker()
+    tried = OutboundEmail.objects.filter(pk__in=emails)
+    assert set(tried.values_list("status", "attempts")) == {("queued", 1)}
+    [retry] = _waiting_runs()
+    assert retry.run_after > timezone.now()
 
 
 # Relay down, temporary and permanent refusals
@@ -379,6 +428,7 @@ def test_a_message_left_sending_is_queued_again_and_sent_once(quiet_contacts, sm
     assert len(smtp_server.to("customer@example.com")) == 1
     assert OutboundEmail.objects.get(pk=fresh.pk).status == "sending"
     assert email_recover_stranded(now=timezone.now() + LATER) == [fresh.pk]
+    make_due()
     run_worker()
     assert OutboundEmail.objects.get(pk=fresh.pk).status == "sent"
     assert email_recover_stranded(now=timezone.now() + LATER) == []
@@ -393,6 +443,7 @@ def test_a_queued_message_whose_task_was_lost_is_sent(quiet_contacts, smtp_serve
     assert email_recover_stranded(now=timezone.now() + LATER) == [email.pk]
     # Enqueued once per pass: the next pass finds it due again only later.
     assert email_recover_stranded(now=timezone.now() + LATER / 2) == []
+    make_due()
     run_worker()
     assert OutboundEmail.objects.get(pk=email.pk).status == "sent"
     assert len(smtp_server.to("customer@example.com")) == 1
@@ -485,6 +536,7 @@ def test_a_worker_killed_while_sending_leaves_nothing_lost(quiet_contacts, setti
         assert email.status == "sending" and relay.messages == []
         # The worker restarts; once the claim is stale the recovery queues the mail again.
         assert email_recover_stranded(now=timezone.now() + LATER) == [email.pk]
+        make_due()
         run_worker()
         email.refresh_from_db()
         assert (email.status, email.attempts) == ("sent", 1)

@@ -128,13 +128,15 @@ def access_require(
         raise AccessRefused(decision)
 
 
-def access_check_ticket_email(*, tenant, sender: str, language: str | None) -> Decision:
+def access_check_ticket_email(
+    *, tenant, sender: str, language: str | None, user: User | None
+) -> Decision:
     """The inbound mail path's check (action `ticket.email`), recorded when it refuses.
 
     A mail is judged on its sender's address, domain and Content-Language; the connecting
-    server's IP is a relay, not the person, so IP rules do not apply to it.
+    server's IP is a relay, not the person, so IP rules do not apply to it. `user` is the
+    sender's account in this tenant, or None (the caller has looked it up already).
     """
-    user = User.objects.filter(tenant=tenant, email=sender.strip().lower()).first()
     return access_check(
         tenant=tenant,
         action="ticket.email",

@@ -88,8 +88,8 @@ def stranded(model, *, now=None):
     )
 
 
-def requeue_stranded(model, enqueue, *, now=None) -> list[int]:
-    """Queue stranded messages again and hand each to `enqueue`; returns their ids.
+def requeue_stranded(model, enqueue=None, *, now=None) -> list[int]:
+    """Queue stranded messages again and hand each to `enqueue`, if given; returns their ids.
 
     A stale claim goes back to "queued" with a conditional UPDATE, so a late worker that
     finishes meanwhile keeps its outcome. Enqueuing a message twice is harmless: the claim
@@ -109,7 +109,8 @@ def requeue_stranded(model, enqueue, *, now=None) -> list[int]:
         else:
             # Pushed forward so that the next recovery pass does not enqueue it once more.
             model.objects.filter(pk=pk, status=QUEUED).update(next_attempt_at=now)
-        enqueue(pk)
+        if enqueue is not None:
+            enqueue(pk)
         requeued.append(pk)
     return requeued
 

@@ -2,8 +2,9 @@
 
 `email_queue` renders `mail/<template>_subject.txt` and `mail/<template>_message.txt` (plus
 `_message.html` when present, else an HTML part made from the text), stores the message
-encrypted and hands it to the worker once the caller's transaction commits. `email_deliver`
-(run by the worker) sends it over SMTP with retries; every outcome is an event. Guests receive
+encrypted and, once the caller's transaction commits, makes sure a delivery run is queued.
+`email_deliver_due` (that run, in the worker) sends every due message with `email_deliver`,
+over SMTP with retries; every outcome is an event. Guests receive
 no email, and people who turned notifications off receive no notification: those messages
 are suppressed, and that is an event too.
 """
@@ -11,12 +12,14 @@ are suppressed, and that is an event too.
 import contextlib
 import json
 import logging
-from datetime import timedelta
+import math
+import time
+from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.template import Context
 from django.template.defaultfilters import urlize
 from django.template.loader import TemplateDoesNotExist, get_template, render_to_string
@@ -39,6 +42,8 @@ from .outbound.sender import mail_settings_for, reply_to_address, sender_address
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = outbox.MAX_ATTEMPTS
+DELIVERY_RUN_SECONDS = 2.0
+RETRY_WINDOW = timedelta(seconds=10)
 ERASED_BODY = "[erased after delivery: this message held a one-time secret]"
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "email_bodies",
     "email_deliver",
+    "email_deliver_due",
     "email_queue",
     "email_recover_stranded",
     "email_retry",
@@ -138,15 +144,35 @@ def email_queue(
                 tenant, None, suppressed_by, _event_target(email), request, **_event_details(email)
             )
             return email
-        transaction.on_commit(lambda: _enqueue(email.pk))
+        transaction.on_commit(_enqueue_delivery)
     return email
 
 
-def _enqueue(email_id: int, delay: timedelta | None = None) -> None:
-    from .tasks import deliver_email
+def _enqueue_delivery(delay: timedelta | None = None) -> None:
+    """Queue a delivery run: now, unless one is waiting to start; or after `delay` (a retry).
 
-    task = deliver_email.using(run_after=timezone.now() + delay) if delay else deliver_email
-    task.enqueue(email_id)
+    Called after the mail's commit: a run still waiting has not started, so it will see this
+    mail. One run sends a burst of mail; a task per mail cost the worker about as much
+    bookkeeping as the sending itself.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    from .tasks import deliver_queued_email
+
+    runs = DBTaskResult.objects.filter(task_path=deliver_queued_email.module_path)
+    if delay is None:
+        if not runs.ready().exists():
+            deliver_queued_email.enqueue()
+        return
+    # Mail that failed together (the relay is down) is retried together: by one run, at the
+    # end of the window its retries fall due in.
+    due = timezone.now() + delay
+    run_after = datetime.fromtimestamp(
+        math.ceil(due.timestamp() / RETRY_WINDOW.total_seconds()) * RETRY_WINDOW.total_seconds(),
+        tz=UTC,
+    )
+    if not runs.filter(status="READY", run_after=run_after).exists():
+        deliver_queued_email.using(run_after=run_after).enqueue()
 
 
 def email_bodies(email: OutboundEmail) -> dict[str, str]:
@@ -200,19 +226,27 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
+def _claim(email_id: int) -> tuple[bool, OutboundEmail]:
+    """Whether this call took the email for sending, and the email."""
+    claimed = outbox.claim(OutboundEmail, email_id)
+    email = OutboundEmail.objects.select_related("tenant", "recipient_user", "ticket").get(
+        pk=email_id
+    )
+    return claimed, email
+
+
 def email_deliver(*, email_id: int) -> str:
     """Send one queued email; returns its new status. Safe to run twice for the same email.
 
     The row's new status and its event commit together.
     """
-    claimed = outbox.claim(OutboundEmail, email_id)
-    email = OutboundEmail.objects.select_related("tenant", "recipient_user", "ticket").get(
-        pk=email_id
-    )
-    if not claimed:
-        return email.status
     if not settings.SMTP_URL:
+        # Nothing leaves, so nothing can happen between the claim and its outcome: both
+        # commit together.
         with transaction.atomic():
+            claimed, email = _claim(email_id)
+            if not claimed:
+                return email.status
             outbox.mark_done(email, OutboundEmail.Status.KEPT)
             record(
                 email.tenant,
@@ -221,6 +255,9 @@ def email_deliver(*, email_id: int) -> str:
                 _event_target(email),
                 **_event_details(email),
             )
+        return email.status
+    claimed, email = _claim(email_id)
+    if not claimed:
         return email.status
     try:
         message = _message(email)
@@ -246,6 +283,42 @@ def email_deliver(*, email_id: int) -> str:
     return email.status
 
 
+def email_deliver_due(*, seconds: float = DELIVERY_RUN_SECONDS) -> int:
+    """Deliver the due mail, oldest first, until none is left; returns how many were tried.
+
+    After `seconds` the run queues its successor and ends, so that other tasks (inbound mail,
+    text messages) wait at most that long behind a flood of mail. Of two runs at once, each
+    mail goes to the one whose claim wins (`email_deliver`); the other moves on.
+    """
+    deadline = time.monotonic() + seconds
+    tried: set[int] = set()
+    # Each delivery takes its mail out of the due queue (sent, kept, failed, or due again
+    # only after a back-off); only a mail that is still there after its try is skipped.
+    skipped: set[int] = set()
+    while True:
+        due = OutboundEmail.objects.filter(
+            status=OutboundEmail.Status.QUEUED, next_attempt_at__lte=timezone.now()
+        )
+        if skipped:
+            due = due.exclude(pk__in=skipped)
+        email_id = due.order_by("next_attempt_at", "pk").values_list("pk", flat=True).first()
+        if email_id is None:
+            return len(tried)
+        if email_id in tried:
+            skipped.add(email_id)
+            continue
+        if tried and time.monotonic() > deadline:
+            _enqueue_delivery()
+            return len(tried)
+        tried.add(email_id)
+        try:
+            email_deliver(email_id=email_id)
+        except Exception:
+            # Left in "sending": the outbox's recovery queues it again.
+            logger.exception("email %s is left for the recovery", email_id)
+            connection.close()  # a broken connection is replaced for the next mail
+
+
 def _retry_or_fail(email: OutboundEmail, exc: Exception, *, permanent: bool) -> str:
     with transaction.atomic():
         if outbox.mark_attempt_failed(email, smtp.describe(exc), permanent=permanent):
@@ -261,14 +334,15 @@ def _retry_or_fail(email: OutboundEmail, exc: Exception, *, permanent: bool) -> 
             )
         else:
             delay = outbox.retry_delay(email.attempts)
-            transaction.on_commit(lambda: _enqueue(email.pk, delay=delay))
+            transaction.on_commit(lambda: _enqueue_delivery(delay))
     return email.status
 
 
 def email_recover_stranded(*, now=None) -> list[int]:
     """Queue again the mail a stopped worker left in "sending" or a lost task left queued."""
-    recovered = outbox.requeue_stranded(OutboundEmail, _enqueue, now=now)
+    recovered = outbox.requeue_stranded(OutboundEmail, now=now)
     if recovered:
+        _enqueue_delivery()
         logger.warning("queued %d stranded emails again", len(recovered))
     return recovered
 
@@ -301,6 +375,6 @@ def email_retry(*, email: OutboundEmail, actor: User, request=None) -> OutboundE
             attempts=email.attempts,
             error=email.last_error,
         )
-        transaction.on_commit(lambda: _enqueue(email.pk))
+        transaction.on_commit(_enqueue_delivery)
     email.refresh_from_db()
     return email

@@ -2,12 +2,13 @@
 
 from django_tasks import task
 
-from .services import email_deliver, email_recover_stranded
+from .services import email_deliver_due, email_recover_stranded
 
 
 @task()
-def deliver_email(email_id: int) -> str:
-    return email_deliver(email_id=email_id)
+def deliver_queued_email() -> int:
+    """Send the mail that is due, oldest first (queued after each commit that adds mail)."""
+    return email_deliver_due()
 
 
 @task()

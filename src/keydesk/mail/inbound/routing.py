@@ -24,8 +24,8 @@ from keydesk.tickets.models import Attachment, Comment, Ticket
 from keydesk.tickets.services import comment_add, ticket_create
 
 from ..models import OutboundEmail
-from .addresses import tenant_for_recipient
-from .models import SENDER_HOURLY_LIMIT_DEFAULT, InboundEmail, InboundSettings
+from .addresses import inbound_settings_for, tenant_for_recipient
+from .models import InboundEmail
 from .parse import ParsedEmail
 from .text import trim_quoted
 
@@ -82,11 +82,7 @@ def _thread_ticket(tenant, parsed: ParsedEmail) -> Ticket | None:
 
 
 def _hourly_limit(tenant) -> int:
-    # The settings row comes with the message's tenant (select_related), or does not exist.
-    try:
-        return tenant.inbound_settings.sender_hourly_limit
-    except InboundSettings.DoesNotExist:
-        return SENDER_HOURLY_LIMIT_DEFAULT
+    return inbound_settings_for(tenant).sender_hourly_limit
 
 
 def _over_rate_limit(email: InboundEmail, sender: str, now: datetime) -> datetime | None:
@@ -232,8 +228,9 @@ def route(email: InboundEmail, parsed: ParsedEmail, files: list[Attachment], now
     if parsed.auto_submitted and tenant_for_recipient(parsed.sender) == tenant:
         # The helpdesk's own mail (all of it automatic) come back: a forwarding loop.
         return Outcome(Status.REJECTED, "Sent from this helpdesk's own address: a mail loop.")
+    person = User.objects.filter(tenant=tenant, email=parsed.sender).first()
     decision = access_check_ticket_email(
-        tenant=tenant, sender=parsed.sender, language=parsed.language
+        tenant=tenant, sender=parsed.sender, language=parsed.language, user=person
     )
     if not decision.allowed:
         return Outcome(Status.REJECTED, f"Refused by the access list: {decision.reason}")
@@ -246,7 +243,8 @@ def route(email: InboundEmail, parsed: ParsedEmail, files: list[Attachment], now
             held_until=until,
         )
     for attempt in range(2):
-        person = User.objects.filter(tenant=tenant, email=parsed.sender).first()
+        if attempt:  # after "email_taken": their account was made meanwhile
+            person = User.objects.filter(tenant=tenant, email=parsed.sender).first()
         if person is not None and not person.is_active:
             return Outcome(Status.REJECTED, "The sender's account is deactivated.")
         ticket = _thread_ticket(tenant, parsed)
