@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from django.db import models, transaction
 
 from keydesk.core.http import client_ip
-from keydesk.core.queries import PreparedLookup
+from keydesk.core.queries import PreparedLookup, PreparedUpdate
 
 from .actions import EventAction
 from .models import Event, EventChainHead
@@ -94,8 +94,11 @@ def _target_fields(target) -> tuple[str, str, str]:
     return kind, str(ident), str(label)[:300]
 
 
-# Every event locks its tenant's chain head first.
-_locked_head_of_tenant = PreparedLookup(EventChainHead.objects.select_for_update(), "tenant_id", 0)
+# Every event locks its tenant's chain head first, and moves it on.
+_locked_head_of_tenant = PreparedLookup(
+    EventChainHead.objects.select_for_update().values_list("last_seq", "last_hash"), "tenant_id", 0
+)
+_move_head = PreparedUpdate(EventChainHead, "tenant", ("last_seq", "last_hash"))
 
 
 def record(tenant, actor, action: EventAction, target=None, request=None, **details) -> Event:
@@ -113,15 +116,17 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
     ip = client_ip(request) if request is not None else None
     # No savepoint of its own: an event that cannot be written fails the caller's change.
     with transaction.atomic(savepoint=False):
-        head = _locked_head_of_tenant.first(tenant.pk)
+        head = _locked_head_of_tenant.row(tenant.pk)
         if head is None:  # the tenant's first event
-            head, _ = EventChainHead.objects.select_for_update().get_or_create(
+            EventChainHead.objects.select_for_update().get_or_create(
                 tenant=tenant, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
             )
-        seq = head.last_seq + 1
+            head = _locked_head_of_tenant.row(tenant.pk)
+        last_seq, last_hash = head
+        seq = last_seq + 1
         created_at = datetime.now(UTC)
         row_hash = chain_hash(
-            head.last_hash,
+            last_hash,
             _canonical(
                 tenant_id=tenant.pk,
                 seq=seq,
@@ -148,10 +153,10 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
             target_label=target_label,
             ip=ip,
             details=clean,
-            prev_hash=head.last_hash,
+            prev_hash=last_hash,
             hash=row_hash,
         )
-        EventChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=row_hash)
+        _move_head.run(tenant.pk, seq, row_hash)
     return event
 
 
