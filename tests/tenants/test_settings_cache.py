@@ -5,12 +5,13 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from keydesk.accounts.lockout import protection_for
 from keydesk.accounts.models import SessionPolicy, SignInProtection, User
 from keydesk.accounts.security_settings import session_policy_update, sign_in_protection_update
 from keydesk.accounts.sessions import session_policy_for
-from keydesk.core.queries import PreparedLookup
+from keydesk.core.queries import PreparedLookup, PreparedUpdate
 from keydesk.tenants.models import Tenant
 from keydesk.tenants.selectors import tenant_for_host
 
@@ -89,3 +90,19 @@ def test_a_prepared_lookup_takes_exactly_one_value():
     lookup = PreparedLookup(SignInProtection, "max_failures__in", [1, 2])
     with pytest.raises(ImproperlyConfigured):
         lookup.sql
+
+
+def test_a_prepared_lookup_gives_the_columns_asked_for(acme):
+    names = PreparedLookup(User.objects.values_list("email", "kind"), "pk", 0)
+    assert names.row(acme.agent.pk) == ("agent@acme.test", "staff")
+    assert names.row(10**9) is None
+
+
+def test_a_prepared_update_changes_its_row_only(acme):
+    seen = PreparedUpdate(User, fields=("name", "last_login"), keys=("id",))
+    when = timezone.now().replace(microsecond=0)
+    assert seen.run(("Avery Renamed", when), (acme.agent.pk,)) == 1
+    assert seen.run(("Nobody", when), (10**9,)) == 0
+    agent = User.objects.get(pk=acme.agent.pk)
+    assert (agent.name, agent.last_login) == ("Avery Renamed", when)
+    assert User.objects.get(pk=acme.admin.pk).last_login != when

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from keydesk.core.models import TenantOwned
+from keydesk.core.models import TenantOwned, TenantSettings
 
 ACTIONS = ("login", "register", "ticket.web", "ticket.email", "ticket.api")
 ACTION_LABELS = {
@@ -60,11 +60,13 @@ class AccessRule(TenantOwned):
         return f"{self.list_type} {self.kind} {self.value}"
 
 
-class AccessListVersion(models.Model):
+class AccessListVersion(TenantSettings):
     """Changed with every rule change, so each process knows when its compiled copy is stale.
 
     The version is a fresh random value rather than a counter: a change that is rolled back
-    must never leave a process holding rules under a number a later change will reuse.
+    must never leave a process holding rules under a number a later change will reuse. The
+    row is read like a settings row (`tenant_settings`), so a request whose tenant's rules
+    did not change reads no row at all.
     """
 
     tenant = models.OneToOneField(

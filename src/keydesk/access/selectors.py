@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from keydesk.core.errors import NotFound
-from keydesk.core.queries import PreparedLookup
+from keydesk.core.models import tenant_settings
 
 from .csv_format import rules_to_csv
 from .engine import EMPTY, KINDS, CompiledRules, Decision, decide, rules_compile, subject_from
@@ -22,10 +22,8 @@ RULE_FIELDS = (
 )
 
 # tenant id → (version, compiled rules). A process-wide copy: compiling is the costly part,
-# and the version row (one primary-key read per decision) says when it is stale.
+# and the tenant's version row says when it is stale.
 _compiled: dict[int, tuple[str, CompiledRules]] = {}
-# Every decision reads the tenant's version first.
-_version_of_tenant = PreparedLookup(AccessListVersion, "tenant_id", 0)
 
 
 def rule_list(
@@ -62,8 +60,8 @@ def rules_compile_from_database(*, tenant) -> CompiledRules:
 
 def rules_compiled(*, tenant) -> CompiledRules:
     """The compiled rules, from this process's copy while the tenant's version is unchanged."""
-    state = _version_of_tenant.first(tenant.pk)
-    if state is None or state.rule_count == 0:
+    state = tenant_settings(AccessListVersion, tenant)
+    if state.rule_count == 0:
         return EMPTY
     version = state.version
     cached = _compiled.get(tenant.pk)

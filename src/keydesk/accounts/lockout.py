@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from keydesk.core.errors import PermissionDenied
 from keydesk.core.models import tenant_settings
+from keydesk.core.queries import PreparedUpdate
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -117,8 +118,13 @@ def _notify_locked(user: User, locked_until, request) -> None:
     )
 
 
+_reset = PreparedUpdate(
+    AccountLockout, fields=("failures", "lockouts", "locked_until"), keys=("user",)
+)
+
+
 def register_success(user: User) -> None:
-    AccountLockout.objects.filter(user=user).update(failures=0, lockouts=0, locked_until=None)
+    _reset.run((0, 0, None), (user.pk,))
 
 
 def account_unlock(*, user: User, actor: User | None, request=None) -> None:

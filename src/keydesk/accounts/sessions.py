@@ -12,6 +12,7 @@ from django.utils import timezone
 from keydesk.core.errors import NotFound, PermissionDenied
 from keydesk.core.http import client_ip
 from keydesk.core.models import tenant_settings
+from keydesk.core.queries import PreparedUpdate
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -102,6 +103,9 @@ def _device_hash(device_id: str) -> str:
     return hashlib.sha256(device_id.encode()).hexdigest()
 
 
+_note_visit = PreparedUpdate(KnownDevice, fields=("last_seen_at",), keys=("user", "device_hash"))
+
+
 def remember_device(request, user: User) -> str | None:
     """Note the browser a person signed in from; alert them when it is new.
 
@@ -113,8 +117,7 @@ def remember_device(request, user: User) -> str | None:
         device_id = fresh = secrets.token_urlsafe(32)
     device_hash = _device_hash(device_id)
     # A browser seen before is the common case: one UPDATE tells it and notes the visit.
-    seen = KnownDevice.objects.filter(user=user, device_hash=device_hash)
-    if seen.update(last_seen_at=timezone.now()):
+    if _note_visit.run((timezone.now(),), (user.pk, device_hash)):
         return fresh
     device, created = KnownDevice.objects.get_or_create(
         tenant_id=user.tenant_id,

@@ -1,4 +1,4 @@
-"""Lookups made on every request, with their SQL built by the ORM once per process."""
+"""Lookups and updates made on every request, with their SQL built once per process."""
 
 from functools import cached_property
 
@@ -7,7 +7,7 @@ from django.db import connection
 
 
 class PreparedLookup:
-    """`queryset.filter(field=value, **fixed)` for one row, its SQL built only once.
+    """`queryset.filter(field=value, **fixed)`, its SQL built only once.
 
     Django builds a query's SQL anew on every call, and for the lookups every request makes
     (its tenant, its signed-in person, its session) building costs about twice what running
@@ -30,7 +30,11 @@ class PreparedLookup:
         return sql
 
     def first(self, value):
-        return next(iter(self.queryset.model._default_manager.raw(self.sql, [value])), None)
+        return next(iter(self.all(value)), None)
+
+    def all(self, value) -> list:
+        """Every matching row, in the queryset's order."""
+        return list(self.queryset.model._default_manager.raw(self.sql, [value]))
 
     def row(self, value) -> tuple | None:
         """The row's columns as the database gives them, for a `values_list()` queryset."""
@@ -40,31 +44,32 @@ class PreparedLookup:
 
 
 class PreparedUpdate:
-    """`model.objects.filter(key=...).update(field=..., ...)`, its SQL built only once.
+    """`model.objects.filter(key=..., ...).update(field=..., ...)`, its SQL built only once.
 
-    For the writes made many times a second (the event chain's head), where building the
-    UPDATE costs more than running it. Values go through each field's own conversion.
+    For writes every sign-in or every event makes, where building the UPDATE costs more than
+    running it. Values go through each field's own conversion to the database's form.
     """
 
-    def __init__(self, model, key: str, fields: tuple[str, ...]):
+    def __init__(self, model, *, fields: tuple[str, ...], keys: tuple[str, ...]):
         meta = model._meta
         self.table = meta.db_table
-        self.key = meta.get_field(key)
         self.fields = [meta.get_field(name) for name in fields]
+        self.keys = [meta.get_field(name) for name in keys]
 
     @cached_property
     def sql(self) -> str:
         quote = connection.ops.quote_name
         assignments = ", ".join(f"{quote(field.column)} = %s" for field in self.fields)
+        condition = " AND ".join(f"{quote(key.column)} = %s" for key in self.keys)
         # Names from the model, quoted by the backend; every value is a parameter.
-        return f"UPDATE {quote(self.table)} SET {assignments} WHERE {quote(self.key.column)} = %s"  # noqa: S608
+        return f"UPDATE {quote(self.table)} SET {assignments} WHERE {condition}"  # noqa: S608
 
-    def run(self, key, *values) -> int:
-        """Update the row whose key is `key` with `values` (in the fields' order); the row count."""
+    def run(self, values: tuple, keys: tuple) -> int:
+        """Set the fields to `values` where the keys equal `keys` (both in order); the row count."""
         params = [
             f.get_db_prep_save(v, connection) for f, v in zip(self.fields, values, strict=True)
         ]
-        params.append(self.key.get_db_prep_value(key, connection))
+        params += [k.get_db_prep_value(v, connection) for k, v in zip(self.keys, keys, strict=True)]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             return cursor.rowcount

@@ -98,7 +98,7 @@ def _target_fields(target) -> tuple[str, str, str]:
 _locked_head_of_tenant = PreparedLookup(
     EventChainHead.objects.select_for_update().values_list("last_seq", "last_hash"), "tenant_id", 0
 )
-_move_head = PreparedUpdate(EventChainHead, "tenant", ("last_seq", "last_hash"))
+_move_head = PreparedUpdate(EventChainHead, fields=("last_seq", "last_hash"), keys=("tenant",))
 
 
 def record(tenant, actor, action: EventAction, target=None, request=None, **details) -> Event:
@@ -156,7 +156,7 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
             prev_hash=last_hash,
             hash=row_hash,
         )
-        _move_head.run(tenant.pk, seq, row_hash)
+        _move_head.run((seq, row_hash), (tenant.pk,))
     return event
 
 

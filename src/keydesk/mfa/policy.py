@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from keydesk.core.models import tenant_settings
+from keydesk.core.queries import PreparedLookup
 
 from .models import Authenticator, MfaPolicy
 
@@ -47,13 +48,14 @@ def grace_until(user, policy: MfaPolicy | None = None):
     return None
 
 
+_authenticators_of_user = PreparedLookup(
+    Authenticator.objects.order_by("-last_used_at", "created_at"), "user_id", 0
+)
+
+
 def methods_of(user) -> list[Authenticator]:
     """The person's challenge methods, the last used first."""
-    methods = list(
-        Authenticator.objects.filter(user=user, type__in=CHALLENGE_TYPES).order_by(
-            "-last_used_at", "created_at"
-        )
-    )
+    methods = [m for m in _authenticators_of_user.all(user.pk) if m.type in CHALLENGE_TYPES]
     used = [m for m in methods if m.last_used_at]
     return used + [m for m in methods if not m.last_used_at]
 

@@ -1,0 +1,76 @@
+"""SQLite: a transaction waiting for the write lock starts as soon as the lock is free."""
+
+import sqlite3
+import threading
+import time
+
+import pytest
+from django.db import OperationalError, connection, transaction
+
+from keydesk.tenants.models import Tenant
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock"),
+]
+
+
+class LockHolder(threading.Thread):
+    """Another process's writer: holds the write lock for `seconds`, then commits."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+        self.locked = threading.Event()
+        self.released_at = None
+
+    def run(self):
+        other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            self.locked.set()
+            time.sleep(self.seconds)
+            other.execute("COMMIT")
+            self.released_at = time.monotonic()
+        finally:
+            other.close()
+
+
+def _hold_lock(seconds: float) -> LockHolder:
+    holder = LockHolder(seconds)
+    holder.start()
+    assert holder.locked.wait(5)
+    return holder
+
+
+def test_a_waiting_transaction_starts_as_soon_as_the_lock_is_free():
+    connection.ensure_connection()
+    holder = _hold_lock(0.35)
+    with transaction.atomic():
+        started_at = time.monotonic()
+        Tenant.objects.count()
+    holder.join()
+    # SQLite's own busy handler sleeps in steps of up to 100 ms and would wake about 80 ms
+    # after this release; polling notices it within a millisecond or so.
+    assert 0 <= started_at - holder.released_at < 0.05
+
+
+def test_a_transaction_gives_up_after_the_timeout_and_the_connection_recovers(settings):
+    connection.ensure_connection()
+    options = connection.settings_dict["OPTIONS"]
+    configured = options["timeout"]
+    options["timeout"] = 0.1
+    try:
+        holder = _hold_lock(1.0)
+        began = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"), transaction.atomic():
+            pass
+        assert 0.1 <= time.monotonic() - began < 0.9
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout")
+            assert cursor.fetchone()[0] == 100  # statements outside it wait as before
+        holder.join()
+    finally:
+        options["timeout"] = configured
+    with transaction.atomic():
+        assert Tenant.objects.count() >= 0
