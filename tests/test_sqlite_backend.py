@@ -1,6 +1,7 @@
 """SQLite: a transaction waiting for the write lock starts as soon as the lock is free."""
 
 import sqlite3
+import statistics
 import threading
 import time
 
@@ -26,12 +27,13 @@ class LockHolder(threading.Thread):
 
     def run(self):
         other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        other.execute("PRAGMA synchronous = OFF")  # its COMMIT then frees the lock at once
         try:
             other.execute("BEGIN IMMEDIATE")
             self.locked.set()
             time.sleep(self.seconds)
+            self.released_at = time.monotonic()  # the lock is free once this COMMIT returns
             other.execute("COMMIT")
-            self.released_at = time.monotonic()
         finally:
             other.close()
 
@@ -45,14 +47,18 @@ def _hold_lock(seconds: float) -> LockHolder:
 
 def test_a_waiting_transaction_starts_as_soon_as_the_lock_is_free():
     connection.ensure_connection()
-    holder = _hold_lock(0.35)
-    with transaction.atomic():
-        started_at = time.monotonic()
-        Tenant.objects.count()
-    holder.join()
-    # SQLite's own busy handler sleeps in steps of up to 100 ms and would wake about 80 ms
-    # after this release; polling notices it within a millisecond or so.
-    assert 0 <= started_at - holder.released_at < 0.05
+    delays = []
+    for _ in range(5):
+        holder = _hold_lock(0.25)
+        with transaction.atomic():
+            started_at = time.monotonic()
+            Tenant.objects.count()
+        holder.join()
+        delays.append(started_at - holder.released_at)
+    # SQLite's own busy handler sleeps in growing steps and would wake about 80 ms after each
+    # of these releases; polling notices it within a millisecond or two. (The median: now and
+    # then SQLite itself stalls a try while the other connection commits.)
+    assert 0 <= statistics.median(delays) < 0.03
 
 
 def test_a_transaction_gives_up_after_the_timeout_and_the_connection_recovers(settings):
