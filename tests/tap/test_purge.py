@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from keydesk.cli import main
-from keydesk.core.schedule import enqueue_due_jobs
+from keydesk.core.schedule import DAILY_JOBS, enqueue_due_jobs
 from keydesk.tap.models import TemporaryAccessPass
 from keydesk.tap.services import tap_purge
 from tests.conftest import run_worker
@@ -62,11 +62,11 @@ def test_the_worker_purges_once_a_day(acme_tx):
     tap, _ = make_pass(world, world.agent)
     expired_days_ago(tap, 31)
     now = timezone.now()
-    assert enqueue_due_jobs(now=now) == ["tap.purge"]
+    assert enqueue_due_jobs(now=now) == list(DAILY_JOBS)
     assert enqueue_due_jobs(now=now + timedelta(hours=23)) == []
     assert DBTaskResult.objects.filter(task_path=PURGE_TASK).count() == 1
     run_worker()
     assert not TemporaryAccessPass.objects.filter(pk=tap.pk).exists()
     assert len(events(world, "tap.purged")) == 1
-    assert enqueue_due_jobs(now=now + timedelta(days=1)) == ["tap.purge"]
+    assert enqueue_due_jobs(now=now + timedelta(days=1)) == list(DAILY_JOBS)
     assert DBTaskResult.objects.filter(task_path=PURGE_TASK).count() == 2

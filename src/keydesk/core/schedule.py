@@ -1,8 +1,8 @@
 """Periodic jobs: the task worker enqueues each one once per period, however many workers run.
 
-Daily jobs (purges) run once a day; frequent jobs (putting stranded outbox messages and
-inbound mail back in the queue, processing held inbound mail that has come due) every few
-minutes.
+Daily jobs (purges, and pruning the task queue's finished rows) run once a day; frequent
+jobs (putting stranded outbox messages and inbound mail back in the queue, processing held
+inbound mail that has come due) every few minutes.
 """
 
 import logging
@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 DAILY_JOBS = {
     "tap.purge": "keydesk.tap.tasks.purge_expired_passes",
+    "tasks.prune": "keydesk.core.tasks.prune_finished_tasks",
 }
 EVERY = timedelta(days=1)
 FREQUENT_JOBS = {

@@ -1,9 +1,14 @@
 """How the task worker process uses the database."""
 
+from datetime import timedelta
+
 from django.db import connections
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 # Seconds a worker keeps a database connection before opening a fresh one.
 WORKER_CONNECTION_MAX_AGE = 600
+FINISHED_TASKS_KEPT = timedelta(days=14)
 
 
 def keep_database_connections() -> None:
@@ -17,3 +22,14 @@ def keep_database_connections() -> None:
     """
     for alias in connections:
         connections.settings[alias]["CONN_MAX_AGE"] = WORKER_CONNECTION_MAX_AGE
+
+
+def finished_tasks_prune(*, now=None) -> int:
+    """Delete the queue's rows of tasks that finished over two weeks ago; returns how many.
+
+    The queue keeps a row per task run, with its outcome, after the run: useful for a while
+    to see what ran and what failed, but without pruning the table would grow forever.
+    """
+    cutoff = (now or timezone.now()) - FINISHED_TASKS_KEPT
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return deleted
