@@ -44,3 +44,14 @@ def test_finished_tasks_are_pruned_after_two_weeks():
     assert finished_tasks_prune() == 1
     kept = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
     assert kept == {recent.id, waiting.id}  # the recent run, and the one still waiting
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_history_is_pruned_in_batches(monkeypatch):
+    monkeypatch.setattr("keydesk.core.worker.PRUNE_BATCH", 2)
+    for _ in range(5):
+        prune_finished_tasks.enqueue()
+    run_worker()
+    DBTaskResult.objects.update(finished_at=timezone.now() - timezone.timedelta(days=15))
+    assert finished_tasks_prune() == 5
+    assert not DBTaskResult.objects.exists()

@@ -20,6 +20,7 @@ from keydesk.access.services import (
 from keydesk.cli import main
 from keydesk.core.errors import ApplicationError, NotFound, PermissionDenied
 from keydesk.eventlog.models import Event
+from keydesk.tenants.models import Tenant
 
 
 def _events(world, action):
@@ -116,23 +117,41 @@ def test_rules_of_another_tenant_are_not_found(acme, globex):
     ).allowed
 
 
-def test_a_change_made_elsewhere_reaches_this_processes_copy(acme):
-    """Another process changes the rules: the new version stamp makes this one recompile."""
-    _create(acme)
-    first = rules_compiled(tenant=acme.tenant)
-    assert rules_compiled(tenant=acme.tenant) is first  # cached while nothing changed
-    # Written straight to the database, as another process's service would.
-    AccessRule.objects.create(
-        tenant=acme.tenant, list_type="deny", kind="ip", value="203.0.113.0/24", actions=[]
+def _as_next_request_reads(tenant) -> Tenant:
+    return Tenant.objects.get(pk=tenant.pk)
+
+
+def _refused(tenant, ip="203.0.113.5") -> bool:
+    return not access_decide(tenant=tenant, action="login", audience="staff", ip=ip).allowed
+
+
+def test_a_change_made_elsewhere_reaches_this_processes_copy(acme_tx):
+    """Another process changes the rules: this one recompiles from its next request on."""
+    _create(acme_tx)
+    here = _as_next_request_reads(acme_tx.tenant)
+    first = rules_compiled(tenant=here)
+    assert rules_compiled(tenant=here) is first  # kept while nothing changed
+    elsewhere = _as_next_request_reads(acme_tx.tenant)
+    rule_create(
+        tenant=elsewhere, actor=acme_tx.admin, list_type="deny", kind="ip", value="203.0.113.0/24"
     )
-    assert access_decide(
-        tenant=acme.tenant, action="login", audience="staff", ip="203.0.113.5"
-    ).allowed
-    AccessListVersion.objects.filter(tenant=acme.tenant).update(version="elsewhere", rule_count=2)
-    assert not access_decide(
-        tenant=acme.tenant, action="login", audience="staff", ip="203.0.113.5"
-    ).allowed
-    assert rules_compiled(tenant=acme.tenant) is not first
+    assert not _refused(here)  # a request that began before the change ends as it began
+    next_request = _as_next_request_reads(acme_tx.tenant)
+    assert _refused(next_request)
+    assert rules_compiled(tenant=next_request) is not first
+
+
+def test_the_changing_callers_tenant_sees_the_new_rules_at_once(acme_tx):
+    tenant = acme_tx.tenant
+    _create(acme_tx)
+    assert not _refused(tenant)
+    rule = rule_create(
+        tenant=tenant, actor=acme_tx.admin, list_type="deny", kind="ip", value="203.0.113.0/24"
+    )
+    assert _refused(tenant)
+    rule.tenant = tenant  # as the rules page hands its own request's tenant on
+    rule_delete(rule=rule, actor=acme_tx.admin)
+    assert not _refused(tenant)
 
 
 def test_the_compiled_copy_ends_at_the_first_expiry(acme):

@@ -152,10 +152,14 @@ def access_check_ticket_email(
 
 
 def _bump_version(tenant) -> None:
-    count = AccessRule.objects.filter(tenant=tenant).count()
-    AccessListVersion.objects.update_or_create(
-        tenant=tenant, defaults={"version": secrets.token_hex(16), "rule_count": count}
-    )
+    row = AccessListVersion.objects.select_for_update().filter(tenant=tenant).first()
+    row = row or AccessListVersion(tenant=tenant)
+    # Saved with the caller's tenant on it, so that tenant's settings version moves on too and
+    # its later reads in this request see the new rules.
+    row.tenant = tenant
+    row.version = secrets.token_hex(16)
+    row.rule_count = AccessRule.objects.filter(tenant=tenant).count()
+    row.save()
 
 
 def _own_sign_in_allowed(*, tenant, actor: User, request, compiled) -> bool:

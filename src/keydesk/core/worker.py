@@ -9,6 +9,7 @@ from django_tasks_db.models import DBTaskResult
 # Seconds a worker keeps a database connection before opening a fresh one.
 WORKER_CONNECTION_MAX_AGE = 600
 FINISHED_TASKS_KEPT = timedelta(days=14)
+PRUNE_BATCH = 500
 
 
 def keep_database_connections() -> None:
@@ -31,5 +32,10 @@ def finished_tasks_prune(*, now=None) -> int:
     to see what ran and what failed, but without pruning the table would grow forever.
     """
     cutoff = (now or timezone.now()) - FINISHED_TASKS_KEPT
-    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    old = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff)
+    deleted = 0
+    # In batches, each its own short transaction: on SQLite a delete holds the one write lock,
+    # and the listener and the web must not wait behind a long one.
+    while batch := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        deleted += DBTaskResult.objects.filter(pk__in=batch).delete()[0]
     return deleted
