@@ -1,8 +1,11 @@
-"""How the task worker process uses the database."""
+"""How the task worker process uses the database, and works through a burst of rows."""
 
+import logging
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -10,6 +13,8 @@ from django_tasks_db.models import DBTaskResult
 WORKER_CONNECTION_MAX_AGE = 600
 FINISHED_TASKS_KEPT = timedelta(days=14)
 PRUNE_BATCH = 500
+
+logger = logging.getLogger(__name__)
 
 
 def keep_database_connections() -> None:
@@ -39,3 +44,42 @@ def finished_tasks_prune(*, now=None) -> int:
     while batch := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
         deleted += DBTaskResult.objects.filter(pk__in=batch).delete()[0]
     return deleted
+
+
+def work_through(
+    *,
+    next_pending: Callable[[set[int]], int | None],
+    handle: Callable[[int], object],
+    hand_over: Callable[[], None],
+    seconds: float,
+    left_for: str,
+) -> int:
+    """Handle pending rows one at a time until none is left; returns how many were tried.
+
+    One task run for a burst of rows (mail to process, mail to send) rather than a task per
+    row: the worker's bookkeeping for a task costs about as much as a row. `next_pending(skip)`
+    gives the next row's id, leaving out `skip`. Handling a row takes it out of the pending
+    ones, so only a row still pending after its try (its handler raised, and it is `left_for`
+    the job that picks such rows up) is skipped: the query stays short however long the
+    burst. After `seconds`, `hand_over()` queues a successor and this run ends, so that other
+    tasks (sign-in codes) wait at most that long behind a flood.
+    """
+    deadline = time.monotonic() + seconds
+    tried: set[int] = set()
+    skipped: set[int] = set()
+    while True:
+        row_id = next_pending(skipped)
+        if row_id is None:
+            return len(tried)
+        if row_id in tried:
+            skipped.add(row_id)
+            continue
+        if tried and time.monotonic() > deadline:
+            hand_over()
+            return len(tried)
+        tried.add(row_id)
+        try:
+            handle(row_id)
+        except Exception:
+            logger.exception("row %s is left for %s", row_id, left_for)
+            connection.close()  # a broken connection is replaced for the next row

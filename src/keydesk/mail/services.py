@@ -13,13 +13,12 @@ import contextlib
 import json
 import logging
 import math
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import transaction
 from django.template import Context
 from django.template.defaultfilters import urlize
 from django.template.loader import TemplateDoesNotExist, get_template, render_to_string
@@ -32,6 +31,7 @@ from keydesk.accounts.permissions import Perm, require
 from keydesk.core import outbox
 from keydesk.core.crypto import decrypt, encrypt
 from keydesk.core.errors import ApplicationError, NotFound
+from keydesk.core.worker import work_through
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -290,38 +290,26 @@ def email_deliver(*, email_id: int) -> str:
 def email_deliver_due(*, seconds: float = DELIVERY_RUN_SECONDS) -> int:
     """Deliver the due mail, oldest first, until none is left; returns how many were tried.
 
-    After `seconds` the run queues its successor and ends, so that other tasks (inbound mail,
-    text messages) wait at most that long behind a flood of mail. Of two runs at once, each
-    mail goes to the one whose claim wins (`email_deliver`); the other moves on.
+    Of two runs at once, each mail goes to the one whose claim wins (`email_deliver`); the
+    other moves on. A mail whose delivery raised stays in "sending" for the recovery.
     """
-    deadline = time.monotonic() + seconds
-    tried: set[int] = set()
-    # Each delivery takes its mail out of the due queue (sent, kept, failed, or due again
-    # only after a back-off); only a mail that is still there after its try is skipped.
-    skipped: set[int] = set()
-    while True:
+
+    def next_due(skip: set[int]) -> int | None:
         due = OutboundEmail.objects.filter(
             status=OutboundEmail.Status.QUEUED,
             next_attempt_at__lte=timezone.now() + CLOCK_SKEW_ALLOWED,
         )
-        if skipped:
-            due = due.exclude(pk__in=skipped)
-        email_id = due.order_by("next_attempt_at", "pk").values_list("pk", flat=True).first()
-        if email_id is None:
-            return len(tried)
-        if email_id in tried:
-            skipped.add(email_id)
-            continue
-        if tried and time.monotonic() > deadline:
-            _enqueue_delivery()
-            return len(tried)
-        tried.add(email_id)
-        try:
-            email_deliver(email_id=email_id)
-        except Exception:
-            # Left in "sending": the outbox's recovery queues it again.
-            logger.exception("email %s is left for the recovery", email_id)
-            connection.close()  # a broken connection is replaced for the next mail
+        if skip:
+            due = due.exclude(pk__in=skip)
+        return due.order_by("next_attempt_at", "pk").values_list("pk", flat=True).first()
+
+    return work_through(
+        next_pending=next_due,
+        handle=lambda email_id: email_deliver(email_id=email_id),
+        hand_over=_enqueue_delivery,
+        seconds=seconds,
+        left_for="the outbox's recovery",
+    )
 
 
 def _retry_or_fail(email: OutboundEmail, exc: Exception, *, permanent: bool) -> str:

@@ -23,7 +23,6 @@ Nothing is lost and nothing happens twice:
 
 import hashlib
 import logging
-import time
 from datetime import datetime, timedelta
 
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -34,6 +33,7 @@ from keydesk.accounts.models import User
 from keydesk.accounts.permissions import Perm, require
 from keydesk.core.crypto import decrypt_bytes, encrypt_bytes
 from keydesk.core.errors import ApplicationError, NotFound
+from keydesk.core.worker import work_through
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 from keydesk.tenants.models import Tenant
@@ -260,38 +260,26 @@ def inbound_process(*, email_id: int, now: datetime | None = None) -> str:
 def inbound_drain(*, seconds: float = DRAIN_SECONDS) -> int:
     """Process received messages, oldest first, until none is left; returns how many.
 
-    One task for a burst of mail rather than one per message: the worker's bookkeeping per
-    task would cost as much as a message. After `seconds` the run queues its successor and
-    ends, so that other tasks (sign-in codes) wait at most that long behind a flood of mail.
     A message that raises is left `received` for the sweep and does not block the others.
     """
-    deadline = time.monotonic() + seconds
-    seen: set[int] = set()
-    # Processing takes a message out of `received`; only one still there after its try (it
-    # raised) is skipped, so the query stays short however long the burst.
-    skipped: set[int] = set()
-    done = 0
-    while True:
+
+    def next_received(skip: set[int]) -> int | None:
         received = InboundEmail.objects.filter(status=Status.RECEIVED)
-        if skipped:
-            received = received.exclude(pk__in=skipped)
-        email_id = received.order_by("received_at", "pk").values_list("pk", flat=True).first()
-        if email_id is None:
-            return done
-        if email_id in seen:
-            skipped.add(email_id)
-            continue
-        if done and time.monotonic() > deadline:
-            with transaction.atomic():
-                _enqueue_drain()
-            return done
-        seen.add(email_id)
-        try:
-            inbound_process(email_id=email_id)
-        except Exception:
-            logger.exception("inbound message %s is left for the sweep", email_id)
-            connection.close()  # a broken connection is replaced for the next message
-        done += 1
+        if skip:
+            received = received.exclude(pk__in=skip)
+        return received.order_by("received_at", "pk").values_list("pk", flat=True).first()
+
+    def hand_over() -> None:
+        with transaction.atomic():
+            _enqueue_drain()
+
+    return work_through(
+        next_pending=next_received,
+        handle=lambda email_id: inbound_process(email_id=email_id),
+        hand_over=hand_over,
+        seconds=seconds,
+        left_for="the inbound sweep",
+    )
 
 
 def inbound_sweep(*, now: datetime | None = None) -> list[int]:
