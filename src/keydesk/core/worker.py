@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import connection, connections
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -48,7 +49,7 @@ def finished_tasks_prune(*, now=None) -> int:
 
 def work_through(
     *,
-    next_pending: Callable[[set[int]], int | None],
+    pending: Callable[[], QuerySet],
     handle: Callable[[int], object],
     hand_over: Callable[[], None],
     seconds: float,
@@ -57,18 +58,19 @@ def work_through(
     """Handle pending rows one at a time until none is left; returns how many were tried.
 
     One task run for a burst of rows (mail to process, mail to send) rather than a task per
-    row: the worker's bookkeeping for a task costs about as much as a row. `next_pending(skip)`
-    gives the next row's id, leaving out `skip`. Handling a row takes it out of the pending
-    ones, so only a row still pending after its try (its handler raised, and it is `left_for`
-    the job that picks such rows up) is skipped: the query stays short however long the
-    burst. After `seconds`, `hand_over()` queues a successor and this run ends, so that other
-    tasks (sign-in codes) wait at most that long behind a flood.
+    row: the worker's bookkeeping for a task costs about as much as a row. `pending()` gives
+    the pending rows in the order to take them (asked anew for each row). Handling a row
+    takes it out of the pending ones, so only a row still pending after its try (its handler
+    raised, and it is `left_for` the job that picks such rows up) is skipped: the query stays
+    short however long the burst. After `seconds`, `hand_over()` queues a successor and this
+    run ends, so that other tasks (sign-in codes) wait at most that long behind a flood.
     """
     deadline = time.monotonic() + seconds
     tried: set[int] = set()
     skipped: set[int] = set()
     while True:
-        row_id = next_pending(skipped)
+        rows = pending() if not skipped else pending().exclude(pk__in=skipped)
+        row_id = rows.values_list("pk", flat=True).first()
         if row_id is None:
             return len(tried)
         if row_id in tried:

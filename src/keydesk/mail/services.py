@@ -294,17 +294,14 @@ def email_deliver_due(*, seconds: float = DELIVERY_RUN_SECONDS) -> int:
     other moves on. A mail whose delivery raised stays in "sending" for the recovery.
     """
 
-    def next_due(skip: set[int]) -> int | None:
-        due = OutboundEmail.objects.filter(
+    def due():
+        return OutboundEmail.objects.filter(
             status=OutboundEmail.Status.QUEUED,
             next_attempt_at__lte=timezone.now() + CLOCK_SKEW_ALLOWED,
-        )
-        if skip:
-            due = due.exclude(pk__in=skip)
-        return due.order_by("next_attempt_at", "pk").values_list("pk", flat=True).first()
+        ).order_by("next_attempt_at", "pk")
 
     return work_through(
-        next_pending=next_due,
+        pending=due,
         handle=lambda email_id: email_deliver(email_id=email_id),
         hand_over=_enqueue_delivery,
         seconds=seconds,

@@ -263,18 +263,15 @@ def inbound_drain(*, seconds: float = DRAIN_SECONDS) -> int:
     A message that raises is left `received` for the sweep and does not block the others.
     """
 
-    def next_received(skip: set[int]) -> int | None:
-        received = InboundEmail.objects.filter(status=Status.RECEIVED)
-        if skip:
-            received = received.exclude(pk__in=skip)
-        return received.order_by("received_at", "pk").values_list("pk", flat=True).first()
+    def received():
+        return InboundEmail.objects.filter(status=Status.RECEIVED).order_by("received_at", "pk")
 
     def hand_over() -> None:
         with transaction.atomic():
             _enqueue_drain()
 
     return work_through(
-        next_pending=next_received,
+        pending=received,
         handle=lambda email_id: inbound_process(email_id=email_id),
         hand_over=hand_over,
         seconds=seconds,
