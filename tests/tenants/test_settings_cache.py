@@ -1,17 +1,21 @@
 """Tenant settings kept per process under the tenant's settings version, and lookups whose SQL
 is built once: a change is seen at once, and nothing stale or half-written is ever served."""
 
+from datetime import timedelta
+
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from keydesk.accounts.lockout import protection_for
-from keydesk.accounts.models import SessionPolicy, SignInProtection, User
+from keydesk.accounts.models import SessionPolicy, SignInProtection, SignInSession, User
 from keydesk.accounts.security_settings import session_policy_update, sign_in_protection_update
+from keydesk.accounts.session_store import SessionStore
 from keydesk.accounts.sessions import session_policy_for
-from keydesk.core.queries import PreparedLookup, PreparedUpdate
+from keydesk.core.queries import PreparedInsert, PreparedLookup, PreparedUpdate
 from keydesk.tenants.models import Tenant
 from keydesk.tenants.selectors import tenant_for_host
 
@@ -106,3 +110,46 @@ def test_a_prepared_update_changes_its_row_only(acme):
     agent = User.objects.get(pk=acme.agent.pk)
     assert (agent.name, agent.last_login) == ("Avery Renamed", when)
     assert User.objects.get(pk=acme.admin.pk).last_login != when
+
+
+def test_a_prepared_insert_writes_the_row_with_its_defaults(acme):
+    insert = PreparedInsert(SignInSession)
+    session = SignInSession(
+        tenant=acme.tenant,
+        user=acme.agent,
+        session_key="k" * 32,
+        methods=["pwd", "otp"],
+        auth_time=timezone.now(),
+    )
+    assert insert.save(session) is True
+    stored = SignInSession.objects.get(pk=session.pk)
+    assert (stored.session_key, stored.methods, stored.user_agent) == ("k" * 32, ["pwd", "otp"], "")
+    assert not session._state.adding
+
+
+def test_a_prepared_insert_skips_a_taken_key_and_the_transaction_goes_on(acme):
+    insert = PreparedInsert(Session, skip_existing=True)
+    expires = timezone.now() + timedelta(hours=1)
+    with transaction.atomic():
+        assert insert.save(Session(session_key="s" * 32, session_data="one", expire_date=expires))
+        assert not insert.save(
+            Session(session_key="s" * 32, session_data="two", expire_date=expires)
+        )
+        # No failed statement: the transaction is still usable on PostgreSQL too.
+        assert Session.objects.get(pk="s" * 32).session_data == "one"
+
+
+def test_a_new_session_whose_key_is_taken_draws_another(acme, monkeypatch):
+    taken = SessionStore()
+    taken["who"] = "first"
+    taken.create()
+    keys = iter([taken.session_key, "n" * 32])
+    monkeypatch.setattr(SessionStore, "_get_new_session_key", lambda self: next(keys))
+
+    fresh = SessionStore()
+    fresh["who"] = "second"
+    fresh.create()
+
+    assert fresh.session_key == "n" * 32
+    assert SessionStore(taken.session_key)["who"] == "first"
+    assert SessionStore("n" * 32)["who"] == "second"

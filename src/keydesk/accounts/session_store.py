@@ -1,8 +1,9 @@
 """Database sessions (Django's), without two round trips a sign-in does not need.
 
 - A new session key is not looked up before it is used. It is 32 random characters, and the
-  INSERT refuses a duplicate anyway: `save(must_create=True)` then raises CreateError and
-  `create()` draws another key.
+  INSERT skips a key that is taken (`PreparedInsert(skip_existing=True)`):
+  `save(must_create=True)` then raises CreateError and `create()` draws another key. As the
+  INSERT never fails, it needs no savepoint of its own inside the sign-in's transaction.
 - A new key (a sign-in cycles the key) is written with the session's data when the session
   is next saved, not at once and then again with the data.
 - A session is read by its key with SQL built once per process (`PreparedLookup`), its
@@ -12,15 +13,16 @@
   save when the response goes out then has nothing left to write, and only sets the cookie.
 """
 
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from keydesk.core.queries import PreparedLookup
+from keydesk.core.queries import PreparedInsert, PreparedLookup
 
 _session_by_key = PreparedLookup(Session, "session_key", "")
+_insert_session = PreparedInsert(Session, skip_existing=True)
 
 
 class SessionStore(DatabaseSessionStore):
@@ -50,13 +52,18 @@ class SessionStore(DatabaseSessionStore):
         return self.session_key, self.serializer().dumps(data)
 
     def save(self, must_create: bool = False) -> None:
-        if (
-            not must_create
-            and self._written is not None
-            and self._written == self._snapshot(self._get_session())
-        ):
+        if self.session_key is None:
+            self.create()  # draws a key, then comes back here with must_create
             return
-        super().save(must_create=must_create)
+        if must_create:
+            if not _insert_session.save(
+                self.create_model_instance(self._get_session(no_load=True))
+            ):
+                raise CreateError  # the key is taken: `create()` draws another
+            return
+        if self._written is not None and self._written == self._snapshot(self._get_session()):
+            return
+        super().save()
 
     def create_model_instance(self, data: dict):
         instance = super().create_model_instance(data)

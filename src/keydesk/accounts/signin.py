@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from keydesk.core.http import client_ip
+from keydesk.core.queries import PreparedInsert
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -33,6 +34,8 @@ PENDING_KEY = "keydesk.signin"
 PENDING_TTL_SECONDS = 300
 SIGN_IN_FAILED_MESSAGE = "The email or password is not correct, or this account cannot sign in."
 BACKEND = "keydesk.accounts.backends.TenantUserBackend"
+
+_insert_sign_in_session = PreparedInsert(SignInSession)
 
 
 @dataclass
@@ -280,14 +283,16 @@ def finish(request, state: dict) -> Outcome:
         # Written here, not when the response goes out: the session (under its new key) and
         # its sign-in record are committed together or not at all.
         request.session.save()
-        SignInSession.objects.create(
-            tenant=user.tenant,
-            user=user,
-            session_key=request.session.session_key,
-            methods=state["methods"],
-            auth_time=now,
-            ip=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        _insert_sign_in_session.save(
+            SignInSession(
+                tenant=user.tenant,
+                user=user,
+                session_key=request.session.session_key,
+                methods=state["methods"],
+                auth_time=now,
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+            )
         )
         lockout.register_success(user)
         request.new_device_id = remember_device(request, user)

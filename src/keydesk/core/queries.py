@@ -73,3 +73,63 @@ class PreparedUpdate:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             return cursor.rowcount
+
+
+class PreparedInsert:
+    """`instance.save(force_insert=True)` for rows written on every sign-in or event, its SQL
+    built once.
+
+    Django builds an INSERT anew for every row, and for the session, sign-in and event rows a
+    sign-in writes that costs more than sending it. Field defaults and `auto_now_add` apply as
+    in `save()`; no signals are sent, so only models without receivers belong here.
+
+    With `skip_existing`, a row whose unique key is taken is not written (ON CONFLICT DO
+    NOTHING, the same SQL on SQLite and PostgreSQL) and `save()` returns False. Unlike a
+    failed INSERT, that leaves the caller's transaction usable, so it needs no savepoint.
+    """
+
+    def __init__(self, model, *, skip_existing: bool = False):
+        meta = model._meta
+        self.table = meta.db_table
+        self.auto_pk = meta.pk if meta.pk.db_returning else None
+        self.fields = [field for field in meta.concrete_fields if field is not self.auto_pk]
+        self.skip_existing = skip_existing
+
+    @cached_property
+    def returns_pk(self) -> bool:
+        return self.auto_pk is not None and connection.features.can_return_columns_from_insert
+
+    @cached_property
+    def sql(self) -> str:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in self.fields)
+        placeholders = ", ".join(["%s"] * len(self.fields))
+        # Names from the model, quoted by the backend; every value is a parameter.
+        sql = f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        if self.skip_existing:
+            sql += " ON CONFLICT DO NOTHING"
+        if self.returns_pk:
+            sql += f" RETURNING {quote(self.auto_pk.column)}"
+        return sql
+
+    def save(self, instance) -> bool:
+        """Insert `instance` and give it its new primary key; False when skipped as existing."""
+        params = [
+            field.get_db_prep_save(field.pre_save(instance, True), connection)
+            for field in self.fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            if self.returns_pk:
+                row = cursor.fetchone()
+                if row is None:
+                    return False
+                setattr(instance, self.auto_pk.attname, row[0])
+            elif cursor.rowcount == 0:
+                return False
+            elif self.auto_pk is not None:
+                pk = connection.ops.last_insert_id(cursor, self.table, self.auto_pk.column)
+                setattr(instance, self.auto_pk.attname, pk)
+        instance._state.adding = False
+        instance._state.db = connection.alias
+        return True

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from django.db import models, transaction
 
 from keydesk.core.http import client_ip
-from keydesk.core.queries import PreparedLookup, PreparedUpdate
+from keydesk.core.queries import PreparedInsert, PreparedLookup, PreparedUpdate
 
 from .actions import EventAction
 from .models import Event, EventChainHead
@@ -99,6 +99,7 @@ _locked_head_of_tenant = PreparedLookup(
     EventChainHead.objects.select_for_update().values_list("last_seq", "last_hash"), "tenant_id", 0
 )
 _move_head = PreparedUpdate(EventChainHead, fields=("last_seq", "last_hash"), keys=("tenant",))
+_insert_event = PreparedInsert(Event)
 
 
 def record(tenant, actor, action: EventAction, target=None, request=None, **details) -> Event:
@@ -141,7 +142,7 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
                 details=clean,
             ),
         )
-        event = Event.objects.create(
+        event = Event(
             tenant=tenant,
             seq=seq,
             created_at=created_at,
@@ -156,6 +157,7 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
             prev_hash=last_hash,
             hash=row_hash,
         )
+        _insert_event.save(event)
         _move_head.run((seq, row_hash), (tenant.pk,))
     return event
 
