@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from keydesk.accounts.lockout import account_unlock, is_locked, protection_for, reserve_attempt
-from keydesk.accounts.models import AccountLockout, SignInProtection, User
+from keydesk.accounts.models import AccountLockout, SignInProtection
 from keydesk.core.errors import PermissionDenied
 from keydesk.eventlog.models import Event
 from keydesk.mail.models import OutboundEmail
@@ -139,14 +139,46 @@ def test_twenty_concurrent_wrong_passwords_lock_at_exactly_five(settings):
     assert Event.objects.filter(tenant=world.tenant, action="account.locked").count() == 1
 
 
-def test_the_lockout_state_read_with_the_person_serves_one_attempt_only(acme):
-    # The sign-in reads the lockout row with the person; a later attempt on the same object
-    # must read it again, or a lock that ended meanwhile would still refuse the person.
-    protection = protection_for(acme.tenant)
-    person = User.objects.select_related("lockout").get(pk=acme.agent.pk)
-    assert reserve_attempt(person, protection)
-    AccountLockout.objects.filter(user=acme.agent).update(
-        failures=5, lockouts=1, locked_until=timezone.now() - timedelta(minutes=1)
+def _lockout_after_one_try(acme, **state):
+    """The account's lockout row after one try, from `state`; and whether the try was taken."""
+    AccountLockout.objects.update_or_create(
+        user=acme.agent, defaults={"tenant": acme.tenant, **state}
     )
-    assert reserve_attempt(person, protection)
+    taken = reserve_attempt(acme.agent, protection_for(acme.tenant))
+    row = AccountLockout.objects.get(user=acme.agent)
+    return taken, (row.failures, row.lockouts, row.locked_until is not None)
+
+
+def test_each_lockout_state_takes_or_refuses_a_try_in_one_update(acme):
+    now = timezone.now()
+    recently, long_ago = now - timedelta(minutes=1), now - timedelta(hours=13)
+    # Tries left: one more is taken.
+    assert _lockout_after_one_try(
+        acme, failures=2, lockouts=1, locked_until=None, last_failure_at=recently
+    ) == (True, (3, 1, False))
+    # Out of tries (the lock is being written by the failing attempt): refused.
+    assert _lockout_after_one_try(
+        acme, failures=5, lockouts=1, locked_until=None, last_failure_at=recently
+    ) == (False, (5, 1, False))
+    # Locked: refused, and nothing changes.
+    assert _lockout_after_one_try(
+        acme,
+        failures=5,
+        lockouts=1,
+        locked_until=now + timedelta(minutes=5),
+        last_failure_at=recently,
+    ) == (False, (5, 1, True))
+    # The lock ran out: fresh tries, the first taken; the lockout count stays (next lock longer).
+    assert _lockout_after_one_try(
+        acme, failures=5, lockouts=2, locked_until=recently, last_failure_at=long_ago
+    ) == (True, (1, 2, False))
+    # A quiet period forgives the failures and the lockouts.
+    assert _lockout_after_one_try(
+        acme, failures=4, lockouts=2, locked_until=None, last_failure_at=long_ago
+    ) == (True, (1, 0, False))
+
+
+def test_the_first_try_on_an_account_creates_its_lockout_row(acme):
+    AccountLockout.objects.filter(user=acme.agent).delete()
+    assert reserve_attempt(acme.agent, protection_for(acme.tenant))
     assert AccountLockout.objects.get(user=acme.agent).failures == 1

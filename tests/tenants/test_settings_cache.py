@@ -5,17 +5,16 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from keydesk.accounts.lockout import protection_for
-from keydesk.accounts.models import SessionPolicy, SignInProtection, SignInSession, User
+from keydesk.accounts.models import SessionPolicy, SignInSession, User
 from keydesk.accounts.security_settings import session_policy_update, sign_in_protection_update
 from keydesk.accounts.session_store import SessionStore
 from keydesk.accounts.sessions import session_policy_for
-from keydesk.core.queries import PreparedInsert, PreparedLookup, PreparedUpdate
+from keydesk.core.queries import Param, PreparedInsert, PreparedLookup, PreparedUpdate
 from keydesk.tenants.models import Tenant
 from keydesk.tenants.selectors import tenant_for_host
 
@@ -85,28 +84,58 @@ def test_new_tenants_start_with_versions_of_their_own(acme, globex):
 def test_prepared_lookups_find_one_row_or_none(acme):
     assert tenant_for_host("acme.localhost") == acme.tenant
     assert tenant_for_host("nobody.localhost") is None
-    by_id = PreparedLookup(User, "pk", 0, tenant__isnull=False)
-    assert by_id.first(acme.agent.pk).email == "agent@acme.test"
-    assert by_id.first(10**9) is None
+    by_id = PreparedLookup(User.objects.filter(id=Param("id"), tenant__isnull=False))
+    assert by_id.first(id=acme.agent.pk).email == "agent@acme.test"
+    assert by_id.first(id=10**9) is None
 
 
-def test_a_prepared_lookup_takes_exactly_one_value():
-    lookup = PreparedLookup(SignInProtection, "max_failures__in", [1, 2])
-    with pytest.raises(ImproperlyConfigured):
-        lookup.sql
+def test_a_prepared_lookup_takes_several_values_and_keeps_fixed_conditions(acme, globex):
+    staff_by_email = PreparedLookup(
+        User.objects.filter(
+            tenant_id=Param("tenant_id"), email=Param("email"), kind=User.Kind.STAFF
+        )
+    )
+    assert staff_by_email.first(tenant_id=acme.tenant.pk, email="agent@acme.test") == acme.agent
+    assert staff_by_email.first(tenant_id=globex.tenant.pk, email="agent@acme.test") is None
+    assert staff_by_email.first(tenant_id=acme.tenant.pk, email=acme.contact.email) is None
+
+
+def test_a_value_compared_with_another_field_is_converted_by_that_field(acme):
+    when = timezone.now()
+    User.objects.filter(pk=acme.agent.pk).update(last_login=when)
+    seen_since = PreparedLookup(
+        User.objects.filter(
+            tenant_id=Param("tenant_id"),
+            last_login__gte=Param("since", User._meta.get_field("last_login")),
+        )
+    )
+    assert seen_since.all(tenant_id=acme.tenant.pk, since=when - timedelta(seconds=1)) == [
+        acme.agent
+    ]
+    assert seen_since.all(tenant_id=acme.tenant.pk, since=when + timedelta(seconds=1)) == []
+
+
+def test_a_prepared_statement_needs_every_value_and_no_other():
+    by_id = PreparedLookup(User.objects.filter(id=Param("id")))
+    with pytest.raises(TypeError):
+        by_id.first()
+    with pytest.raises(TypeError):
+        by_id.first(id=1, email="someone@example.test")
 
 
 def test_a_prepared_lookup_gives_the_columns_asked_for(acme):
-    names = PreparedLookup(User.objects.values_list("email", "kind"), "pk", 0)
-    assert names.row(acme.agent.pk) == ("agent@acme.test", "staff")
-    assert names.row(10**9) is None
+    names = PreparedLookup(User.objects.filter(id=Param("id")).values_list("email", "kind"))
+    assert names.row(id=acme.agent.pk) == ("agent@acme.test", "staff")
+    assert names.row(id=10**9) is None
 
 
 def test_a_prepared_update_changes_its_row_only(acme):
-    seen = PreparedUpdate(User, fields=("name", "last_login"), keys=("id",))
+    seen = PreparedUpdate(
+        User.objects.filter(id=Param("id")), name=Param("name"), last_login=Param("last_login")
+    )
     when = timezone.now().replace(microsecond=0)
-    assert seen.run(("Avery Renamed", when), (acme.agent.pk,)) == 1
-    assert seen.run(("Nobody", when), (10**9,)) == 0
+    assert seen.run(id=acme.agent.pk, name="Avery Renamed", last_login=when) == 1
+    assert seen.run(id=10**9, name="Nobody", last_login=when) == 0
     agent = User.objects.get(pk=acme.agent.pk)
     assert (agent.name, agent.last_login) == ("Avery Renamed", when)
     assert User.objects.get(pk=acme.admin.pk).last_login != when

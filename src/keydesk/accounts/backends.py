@@ -2,12 +2,12 @@
 
 from django.contrib.auth.backends import BaseBackend, ModelBackend
 
-from keydesk.core.queries import PreparedLookup
+from keydesk.core.queries import Param, PreparedLookup
 
 from .models import User
 
 # Every signed-in request restores its person by id.
-_tenant_user_by_id = PreparedLookup(User, "pk", 0, tenant__isnull=False)
+_tenant_user_by_id = PreparedLookup(User.objects.filter(id=Param("id"), tenant__isnull=False))
 
 
 class TenantUserBackend(BaseBackend):
@@ -18,7 +18,7 @@ class TenantUserBackend(BaseBackend):
 
     def get_user(self, user_id):
         # The middleware then gives the user the request's tenant (after checking it is theirs).
-        user = _tenant_user_by_id.first(user_id)
+        user = _tenant_user_by_id.first(id=user_id)
         return user if user is not None and user.is_active else None
 
 

@@ -9,12 +9,12 @@ SQLite and PostgreSQL alike.
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from keydesk.core.errors import PermissionDenied
 from keydesk.core.models import tenant_settings
-from keydesk.core.queries import PreparedUpdate
+from keydesk.core.queries import Param, PreparedLookup, PreparedUpdate
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -35,44 +35,58 @@ def _create_lockout_row(user: User) -> None:
         pass  # created by a concurrent attempt
 
 
-def _lockout_row(user: User) -> AccountLockout | None:
-    """The account's lockout row as the sign-in pipeline read it with the user, else fresh.
-
-    The joined copy is used once and dropped, because taking tries makes it stale.
-    """
-    relation = User.lockout.related
-    if not relation.is_cached(user):
-        return AccountLockout.objects.filter(user=user).first()
-    row = relation.get_cached_value(user)
-    relation.delete_cached_value(user)
-    return row
+_LOCKOUT_FIELD = AccountLockout._meta.get_field
+# An expired lock gives fresh tries (its lockout count stays, so the next lock is longer); a
+# quiet period since the last failure forgives both the failures and the lockouts.
+_lock_expired = Q(
+    locked_until__isnull=False, locked_until__lte=Param("now", _LOCKOUT_FIELD("locked_until"))
+)
+_forgiven = Q(
+    locked_until__isnull=True,
+    last_failure_at__lt=Param("quiet_since", _LOCKOUT_FIELD("last_failure_at")),
+)
+_has_tries = Q(
+    locked_until__isnull=True, failures__lt=Param("max_failures", _LOCKOUT_FIELD("failures"))
+)
+_take_try = PreparedUpdate(
+    AccountLockout.objects.filter(user_id=Param("user_id")).filter(
+        _lock_expired | _forgiven | _has_tries
+    ),
+    failures=Case(
+        When(_lock_expired | _forgiven, then=Value(1)),
+        default=F("failures") + 1,
+        output_field=_LOCKOUT_FIELD("failures"),
+    ),
+    lockouts=Case(
+        When(_forgiven, then=Value(0)),
+        default=F("lockouts"),
+        output_field=_LOCKOUT_FIELD("lockouts"),
+    ),
+    locked_until=None,
+    last_failure_at=Param("now", _LOCKOUT_FIELD("last_failure_at")),
+)
 
 
 def reserve_attempt(user: User, protection: SignInProtection) -> bool:
     """Take one try from the account before checking its factor; False while it is locked.
 
-    The try is taken with a conditional UPDATE, so the database serialises racing attempts.
-    Before it, an expired lock gives a fresh set of tries (the lockout count stays, so the
-    next lock is longer), and after a quiet period earlier failures and lockouts are
-    forgiven; both resets are conditional too, so running one twice changes nothing.
+    One conditional UPDATE decides and takes the try, so the database serialises racing
+    attempts. Every case is one CASE of it, computed from the row as it was: an expired
+    lock or a quiet period first gives fresh tries, and the try is then the first of them.
     """
     now = timezone.now()
-    row = _lockout_row(user)
-    if row is None:  # the first attempt on this account
-        _create_lockout_row(user)
-        row = AccountLockout.objects.get(user=user)
-    rows = AccountLockout.objects.filter(pk=row.pk)
-    quiet_since = now - timedelta(hours=protection.forget_after_hours)
-    if row.locked_until is not None and row.locked_until <= now:
-        rows.filter(locked_until__lte=now).update(failures=0, locked_until=None)
-    elif row.locked_until is None and (row.last_failure_at or now) < quiet_since:
-        rows.filter(locked_until__isnull=True, last_failure_at__lt=quiet_since).update(
-            failures=0, lockouts=0
-        )
-    reserved = rows.filter(locked_until__isnull=True, failures__lt=protection.max_failures).update(
-        failures=F("failures") + 1, last_failure_at=now
-    )
-    return reserved == 1
+    values = {
+        "user_id": user.pk,
+        "now": now,
+        "quiet_since": now - timedelta(hours=protection.forget_after_hours),
+        "max_failures": protection.max_failures,
+    }
+    if _take_try.run(**values):
+        return True
+    if AccountLockout.objects.filter(user_id=user.pk).exists():
+        return False  # locked, or out of tries
+    _create_lockout_row(user)  # the first attempt on this account
+    return _take_try.run(**values) == 1
 
 
 def is_locked(user: User) -> bool:
@@ -119,12 +133,15 @@ def _notify_locked(user: User, locked_until, request) -> None:
 
 
 _reset = PreparedUpdate(
-    AccountLockout, fields=("failures", "lockouts", "locked_until"), keys=("user",)
+    AccountLockout.objects.filter(user_id=Param("user_id")),
+    failures=0,
+    lockouts=0,
+    locked_until=None,
 )
 
 
 def register_success(user: User) -> None:
-    _reset.run((0, 0, None), (user.pk,))
+    _reset.run(user_id=user.pk)
 
 
 def account_unlock(*, user: User, actor: User | None, request=None) -> None:
@@ -145,12 +162,19 @@ def _window_start(now, minutes: int):
     return now - timedelta(seconds=now.timestamp() % seconds)
 
 
+_blocked_window = PreparedLookup(
+    IpFailureWindow.objects.filter(
+        tenant_id=Param("tenant_id"),
+        ip=Param("ip"),
+        blocked_until__gt=Param("now", IpFailureWindow._meta.get_field("blocked_until")),
+    ).values_list("id")[:1]
+)
+
+
 def ip_is_blocked(tenant, ip: str | None) -> bool:
     if not ip:
         return False
-    return IpFailureWindow.objects.filter(
-        tenant=tenant, ip=ip, blocked_until__gt=timezone.now()
-    ).exists()
+    return _blocked_window.row(tenant_id=tenant.pk, ip=ip, now=timezone.now()) is not None
 
 
 def register_ip_failure(tenant, ip: str | None, protection: SignInProtection) -> None:

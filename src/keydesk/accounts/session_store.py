@@ -19,9 +19,9 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from keydesk.core.queries import PreparedInsert, PreparedLookup
+from keydesk.core.queries import Param, PreparedInsert, PreparedLookup
 
-_session_by_key = PreparedLookup(Session, "session_key", "")
+_session_by_key = PreparedLookup(Session.objects.filter(session_key=Param("session_key")))
 _insert_session = PreparedInsert(Session, skip_existing=True)
 
 
@@ -29,7 +29,7 @@ class SessionStore(DatabaseSessionStore):
     _written: tuple[str, bytes] | None = None
 
     def _get_session_from_db(self):
-        session = _session_by_key.first(self.session_key)
+        session = _session_by_key.first(session_key=self.session_key)
         if session is None or session.expire_date <= timezone.now():
             self._session_key = None
             return None

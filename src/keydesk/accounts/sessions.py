@@ -12,7 +12,7 @@ from django.utils import timezone
 from keydesk.core.errors import NotFound, PermissionDenied
 from keydesk.core.http import client_ip
 from keydesk.core.models import tenant_settings
-from keydesk.core.queries import PreparedUpdate
+from keydesk.core.queries import Param, PreparedUpdate
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -103,7 +103,10 @@ def _device_hash(device_id: str) -> str:
     return hashlib.sha256(device_id.encode()).hexdigest()
 
 
-_note_visit = PreparedUpdate(KnownDevice, fields=("last_seen_at",), keys=("user", "device_hash"))
+_note_visit = PreparedUpdate(
+    KnownDevice.objects.filter(user_id=Param("user_id"), device_hash=Param("device_hash")),
+    last_seen_at=Param("last_seen_at"),
+)
 
 
 def remember_device(request, user: User) -> str | None:
@@ -117,7 +120,7 @@ def remember_device(request, user: User) -> str | None:
         device_id = fresh = secrets.token_urlsafe(32)
     device_hash = _device_hash(device_id)
     # A browser seen before is the common case: one UPDATE tells it and notes the visit.
-    if _note_visit.run((timezone.now(),), (user.pk, device_hash)):
+    if _note_visit.run(user_id=user.pk, device_hash=device_hash, last_seen_at=timezone.now()):
         return fresh
     device, created = KnownDevice.objects.get_or_create(
         tenant_id=user.tenant_id,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from keydesk.core.http import client_ip
-from keydesk.core.queries import PreparedInsert
+from keydesk.core.queries import Param, PreparedInsert, PreparedLookup
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -36,6 +36,9 @@ SIGN_IN_FAILED_MESSAGE = "The email or password is not correct, or this account 
 BACKEND = "keydesk.accounts.backends.TenantUserBackend"
 
 _insert_sign_in_session = PreparedInsert(SignInSession)
+_user_by_email = PreparedLookup(
+    User.objects.filter(tenant_id=Param("tenant_id"), email=Param("email"))
+)
 
 
 @dataclass
@@ -85,10 +88,7 @@ def check_ip_not_blocked(attempt: Attempt) -> Denied | None:
 def identify(attempt: Attempt) -> Denied | None:
     """Find the person by email; an unknown email still costs one hash check (no enumeration)."""
     email = attempt.email.strip().lower()
-    # The lockout row comes along: the next stage reads its state before taking a try.
-    attempt.user = (
-        User.objects.filter(tenant=attempt.tenant, email=email).select_related("lockout").first()
-    )
+    attempt.user = _user_by_email.first(tenant_id=attempt.tenant.pk, email=email)
     if attempt.user is None:
         check_password(attempt.secret, dummy_password_hash())
         return Denied("unknown_user")

@@ -2,76 +2,108 @@
 
 from functools import cached_property
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+from django.db.models import Expression
+from django.db.models.sql import UpdateQuery
 
 
-class PreparedLookup:
-    """`queryset.filter(field=value, **fixed)`, its SQL built only once.
+class Param(Expression):
+    """A named value of a prepared statement, given each time it runs.
+
+    It stands where a value would in a filter or an update, and its SQL is a placeholder.
+    The value is converted for the database by `field` (by default the queryset model's
+    field of the same name), as Django converts a value compared with or saved to it.
+    """
+
+    def __init__(self, name: str, field=None):
+        super().__init__(output_field=field)
+        self.name, self.target = name, field
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self]
+
+
+class _Prepared:
+    """SQL built once from a queryset whose values are `Param`s, run with the values given."""
+
+    def _build(self) -> tuple[str, list]:
+        raise NotImplementedError
+
+    @cached_property
+    def _sql_and_params(self) -> tuple[str, list]:
+        sql, params = self._build()
+        model = self.queryset.model
+        for param in params:
+            if isinstance(param, Param) and param.target is None:
+                param.target = model._meta.get_field(param.name)
+        return sql, list(params)
+
+    @property
+    def sql(self) -> str:
+        return self._sql_and_params[0]
+
+    def _params(self, values: dict) -> list:
+        _, params = self._sql_and_params
+        names = {param.name for param in params if isinstance(param, Param)}
+        if names != values.keys():
+            raise TypeError(f"expected the values {sorted(names)}, got {sorted(values)}")
+        return [
+            param.target.get_db_prep_save(values[param.name], connection)
+            if isinstance(param, Param)
+            else param
+            for param in params
+        ]
+
+
+class PreparedLookup(_Prepared):
+    """A queryset whose SQL is built only once; its `Param`s are given on each call.
 
     Django builds a query's SQL anew on every call, and for the lookups every request makes
     (its tenant, its signed-in person, its session) building costs about twice what running
-    the query does. Here the ORM builds the SQL once with a stand-in value, and each call
-    runs it with the real value through `raw()`, which maps the columns back onto the model.
-    `queryset` is a model or a queryset of one (`select_for_update()` carries over).
+    the query does. Here the ORM builds the SQL once, and each call runs it with the values
+    given through `raw()`, which maps the columns back onto the model.
+    `select_for_update()` and `values_list()` carry over; `select_related()` does not.
     """
 
-    def __init__(self, queryset, field: str, stand_in, **fixed):
-        if not hasattr(queryset, "query"):
-            queryset = queryset._default_manager.all()
-        self.queryset, self.field, self.stand_in, self.fixed = queryset, field, stand_in, fixed
+    def __init__(self, queryset):
+        self.queryset = queryset
 
-    @cached_property
-    def sql(self) -> str:
-        query = self.queryset.filter(**{self.field: self.stand_in}, **self.fixed)
-        sql, params = query.query.sql_with_params()
-        if list(params) != [self.stand_in]:
-            raise ImproperlyConfigured(f"{self.field} must be the lookup's only parameter")
-        return sql
+    def _build(self) -> tuple[str, list]:
+        return self.queryset.query.sql_with_params()
 
-    def first(self, value):
-        return next(iter(self.all(value)), None)
+    def first(self, **values):
+        return next(iter(self.all(**values)), None)
 
-    def all(self, value) -> list:
+    def all(self, **values) -> list:
         """Every matching row, in the queryset's order."""
-        return list(self.queryset.model._default_manager.raw(self.sql, [value]))
+        return list(self.queryset.model._default_manager.raw(self.sql, self._params(values)))
 
-    def row(self, value) -> tuple | None:
+    def row(self, **values) -> tuple | None:
         """The row's columns as the database gives them, for a `values_list()` queryset."""
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, [value])
+            cursor.execute(self.sql, self._params(values))
             return cursor.fetchone()
 
 
-class PreparedUpdate:
-    """`model.objects.filter(key=..., ...).update(field=..., ...)`, its SQL built only once.
+class PreparedUpdate(_Prepared):
+    """`queryset.update(**assignments)`, its SQL built only once; `Param`s given on each run.
 
     For writes every sign-in or every event makes, where building the UPDATE costs more than
-    running it. Values go through each field's own conversion to the database's form.
+    running it. Assignments may be values, `Param`s or expressions (`F`, `Case`).
     """
 
-    def __init__(self, model, *, fields: tuple[str, ...], keys: tuple[str, ...]):
-        meta = model._meta
-        self.table = meta.db_table
-        self.fields = [meta.get_field(name) for name in fields]
-        self.keys = [meta.get_field(name) for name in keys]
+    def __init__(self, queryset, **assignments):
+        self.queryset, self.assignments = queryset, assignments
 
-    @cached_property
-    def sql(self) -> str:
-        quote = connection.ops.quote_name
-        assignments = ", ".join(f"{quote(field.column)} = %s" for field in self.fields)
-        condition = " AND ".join(f"{quote(key.column)} = %s" for key in self.keys)
-        # Names from the model, quoted by the backend; every value is a parameter.
-        return f"UPDATE {quote(self.table)} SET {assignments} WHERE {condition}"  # noqa: S608
+    def _build(self) -> tuple[str, list]:
+        query = self.queryset.query.chain(UpdateQuery)
+        query.add_update_values(self.assignments)
+        return query.get_compiler(connection=connection).as_sql()
 
-    def run(self, values: tuple, keys: tuple) -> int:
-        """Set the fields to `values` where the keys equal `keys` (both in order); the row count."""
-        params = [
-            f.get_db_prep_save(v, connection) for f, v in zip(self.fields, values, strict=True)
-        ]
-        params += [k.get_db_prep_value(v, connection) for k, v in zip(self.keys, keys, strict=True)]
+    def run(self, **values) -> int:
+        """Run the UPDATE with these values of its `Param`s; the number of rows changed."""
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(self.sql, self._params(values))
             return cursor.rowcount
 
 

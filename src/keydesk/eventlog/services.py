@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from django.db import models, transaction
 
 from keydesk.core.http import client_ip
-from keydesk.core.queries import PreparedInsert, PreparedLookup, PreparedUpdate
+from keydesk.core.queries import Param, PreparedInsert, PreparedLookup, PreparedUpdate
 
 from .actions import EventAction
 from .models import Event, EventChainHead
@@ -96,9 +96,15 @@ def _target_fields(target) -> tuple[str, str, str]:
 
 # Every event locks its tenant's chain head first, and moves it on.
 _locked_head_of_tenant = PreparedLookup(
-    EventChainHead.objects.select_for_update().values_list("last_seq", "last_hash"), "tenant_id", 0
+    EventChainHead.objects.select_for_update()
+    .filter(tenant_id=Param("tenant_id"))
+    .values_list("last_seq", "last_hash")
 )
-_move_head = PreparedUpdate(EventChainHead, fields=("last_seq", "last_hash"), keys=("tenant",))
+_move_head = PreparedUpdate(
+    EventChainHead.objects.filter(tenant_id=Param("tenant_id")),
+    last_seq=Param("last_seq"),
+    last_hash=Param("last_hash"),
+)
 _insert_event = PreparedInsert(Event)
 
 
@@ -117,12 +123,12 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
     ip = client_ip(request) if request is not None else None
     # No savepoint of its own: an event that cannot be written fails the caller's change.
     with transaction.atomic(savepoint=False):
-        head = _locked_head_of_tenant.row(tenant.pk)
+        head = _locked_head_of_tenant.row(tenant_id=tenant.pk)
         if head is None:  # the tenant's first event
             EventChainHead.objects.select_for_update().get_or_create(
                 tenant=tenant, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
             )
-            head = _locked_head_of_tenant.row(tenant.pk)
+            head = _locked_head_of_tenant.row(tenant_id=tenant.pk)
         last_seq, last_hash = head
         seq = last_seq + 1
         created_at = datetime.now(UTC)
@@ -158,7 +164,7 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
             hash=row_hash,
         )
         _insert_event.save(event)
-        _move_head.run((seq, row_hash), (tenant.pk,))
+        _move_head.run(tenant_id=tenant.pk, last_seq=seq, last_hash=row_hash)
     return event
 
 

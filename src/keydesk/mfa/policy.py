@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from keydesk.core.models import tenant_settings
-from keydesk.core.queries import PreparedLookup
+from keydesk.core.queries import Param, PreparedLookup
 
 from .models import Authenticator, MfaPolicy
 
@@ -49,13 +49,13 @@ def grace_until(user, policy: MfaPolicy | None = None):
 
 
 _authenticators_of_user = PreparedLookup(
-    Authenticator.objects.order_by("-last_used_at", "created_at"), "user_id", 0
+    Authenticator.objects.filter(user_id=Param("user_id")).order_by("-last_used_at", "created_at")
 )
 
 
 def methods_of(user) -> list[Authenticator]:
     """The person's challenge methods, the last used first."""
-    methods = [m for m in _authenticators_of_user.all(user.pk) if m.type in CHALLENGE_TYPES]
+    methods = [m for m in _authenticators_of_user.all(user_id=user.pk) if m.type in CHALLENGE_TYPES]
     used = [m for m in methods if m.last_used_at]
     return used + [m for m in methods if not m.last_used_at]
 

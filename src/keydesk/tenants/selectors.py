@@ -4,12 +4,12 @@ import ipaddress
 
 from django.conf import settings
 
-from keydesk.core.queries import PreparedLookup
+from keydesk.core.queries import Param, PreparedLookup
 
 from .models import Tenant, TenantDomain
 
 # Every request finds its tenant by slug.
-_tenant_by_slug = PreparedLookup(Tenant, "slug", "")
+_tenant_by_slug = PreparedLookup(Tenant.objects.filter(slug=Param("slug")))
 
 
 def _is_bare_host(host: str) -> bool:
@@ -44,7 +44,7 @@ def tenant_for_host(host: str) -> Tenant | None:
 
 
 def tenant_get_by_slug(*, slug: str) -> Tenant | None:
-    return _tenant_by_slug.first(slug)
+    return _tenant_by_slug.first(slug=slug)
 
 
 def tenant_list() -> list[Tenant]:
