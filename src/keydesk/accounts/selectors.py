@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from keydesk.core.errors import NotFound
+from keydesk.core.queries import Param, PreparedLookup
 
 from .models import AccountLockout, ApiToken, SignInSession, Team, User
 from .permissions import Perm, require
@@ -41,18 +42,25 @@ def person_get(*, actor: User, user_id: int, kind: str | None = None) -> User:
     return person
 
 
-def staff_choices(*, tenant) -> QuerySet[User]:
+# Every page of the agent workspace lists these for its filters and forms.
+_active_staff = PreparedLookup(
+    User.objects.filter(tenant_id=Param("tenant_id"), kind=User.Kind.STAFF, is_active=True)
+    .only("id", "name", "email")
+    .order_by("name", "email")
+)
+_teams = PreparedLookup(
+    Team.objects.filter(tenant_id=Param("tenant_id")).only("id", "name").order_by("name")
+)
+
+
+def staff_choices(*, tenant) -> list[User]:
     """Active staff a ticket can be assigned to, with what a choice list shows of them."""
-    return (
-        User.objects.filter(tenant=tenant, kind=User.Kind.STAFF, is_active=True)
-        .only("id", "name", "email")
-        .order_by("name", "email")
-    )
+    return _active_staff.all(tenant_id=tenant.pk)
 
 
-def team_choices(*, tenant) -> QuerySet[Team]:
+def team_choices(*, tenant) -> list[Team]:
     """The tenant's teams, with what a choice list shows of them (not their members)."""
-    return Team.objects.filter(tenant=tenant).only("id", "name").order_by("name")
+    return _teams.all(tenant_id=tenant.pk)
 
 
 def team_list(*, tenant) -> QuerySet[Team]:
