@@ -54,3 +54,34 @@ def test_text_is_escaped(acme):
     subject = _field(response.content.decode(), "subject")
     assert "<script>" not in subject
     assert 'value="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"' in subject
+
+
+def test_a_select_renders_as_djangos_own_template_does():
+    from django import forms
+    from django.forms.renderers import Jinja2
+
+    from keydesk.web.renderers import FormRenderer
+
+    class Choice(forms.Form):
+        pick = forms.ChoiceField(
+            choices=[
+                ("", "Any"),
+                ("Fruit", [("a", "Apple <green>"), ("b", "Banana")]),
+                ("c", 'Cherry "red"'),
+            ],
+            widget=forms.Select(attrs={"class": "wide", "disabled": False}),
+        )
+        several = forms.MultipleChoiceField(choices=[("x", "X"), ("y", "Y"), ("z", "Z")])
+
+    def rendered(renderer) -> list[str]:
+        form = Choice({"pick": "b", "several": ["x", "z"]}, renderer=renderer)
+        # Django's template puts line breaks between the options; only the markup counts.
+        return [re.sub(r">\s+<", "><", str(form[name])) for name in ("pick", "several")]
+
+    select = FormRenderer().get_template("django/forms/widgets/select.html")
+    assert "keydesk" in select.template.filename  # Keydesk's template, not Django's
+    ours = rendered(FormRenderer())
+    assert ours == rendered(Jinja2())
+    assert '<option value="b" selected>Banana</option>' in ours[0]
+    assert "Apple &lt;green&gt;" in ours[0]
+    assert '<option value="x" selected>X</option><option value="y">Y</option>' in ours[1]

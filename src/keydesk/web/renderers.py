@@ -1,6 +1,16 @@
 """How forms render: Django's Jinja2 form renderer, with Keydesk's layout of a field."""
 
+from functools import cached_property
+from pathlib import Path
+
+import django.forms
 from django.forms.renderers import Jinja2
+
+# Keydesk's widget templates first, then Django's own.
+_TEMPLATE_DIRS = [
+    Path(__file__).parent / "jinja2",
+    Path(django.forms.__file__).parent / "jinja2",
+]
 
 
 class FormRenderer(Jinja2):
@@ -12,3 +22,11 @@ class FormRenderer(Jinja2):
     """
 
     field_template_name = "web/field.html"
+
+    @cached_property
+    def engine(self):
+        # Django's renderer looks in its own templates first; here Keydesk's come first, so
+        # `django/forms/widgets/select.html` is Keydesk's (options in place, not included).
+        return self.backend(
+            {"APP_DIRS": False, "DIRS": _TEMPLATE_DIRS, "NAME": "djangoforms", "OPTIONS": {}}
+        )
