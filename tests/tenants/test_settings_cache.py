@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -182,3 +184,22 @@ def test_a_new_session_whose_key_is_taken_draws_another(acme, monkeypatch):
     assert fresh.session_key == "n" * 32
     assert SessionStore(taken.session_key)["who"] == "first"
     assert SessionStore("n" * 32)["who"] == "second"
+
+
+def test_a_prepared_lookup_converts_columns_and_defers_what_only_leaves_out(acme):
+    when = timezone.now().replace(microsecond=0)
+    User.objects.filter(pk=acme.agent.pk).update(last_login=when)
+    full = PreparedLookup(User.objects.filter(id=Param("id"))).first(id=acme.agent.pk)
+    assert full.last_login == when  # a datetime, as the ORM gives it, on every backend
+    assert full.get_deferred_fields() == set()
+
+    names = PreparedLookup(User.objects.filter(id=Param("id")).only("id", "name"))
+    person = names.first(id=acme.agent.pk)
+    assert "email" in person.get_deferred_fields()
+    assert person.email == "agent@acme.test"  # loaded when asked for, as with only()
+
+
+def test_a_prepared_lookup_refuses_columns_that_are_not_the_models():
+    annotated = PreparedLookup(User.objects.filter(id=Param("id")).annotate(n=Count("teams")))
+    with pytest.raises(ImproperlyConfigured):
+        annotated.first(id=1)
