@@ -182,3 +182,26 @@ def test_the_first_try_on_an_account_creates_its_lockout_row(acme):
     AccountLockout.objects.filter(user=acme.agent).delete()
     assert reserve_attempt(acme.agent, protection_for(acme.tenant))
     assert AccountLockout.objects.get(user=acme.agent).failures == 1
+
+
+def test_two_first_tries_racing_on_a_new_account_both_get_one(acme, monkeypatch):
+    # The first try finds no row; before it makes one, another attempt makes it and takes a
+    # try. The first must still get its try, not be refused as if the account were locked.
+    from keydesk.accounts import lockout
+
+    AccountLockout.objects.filter(user=acme.agent).delete()
+    protection = protection_for(acme.tenant)
+    take_try = lockout._take_try.run
+    other = {}
+
+    def first_try_loses_the_race(**values):
+        changed = take_try(**values)
+        if not other:
+            other["started"] = True
+            other["taken"] = reserve_attempt(acme.agent, protection)
+        return changed
+
+    monkeypatch.setattr(lockout._take_try, "run", first_try_loses_the_race)
+    assert reserve_attempt(acme.agent, protection)
+    assert other["taken"]
+    assert AccountLockout.objects.get(user=acme.agent).failures == 2

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from keydesk.core.errors import PermissionDenied
 from keydesk.core.models import tenant_settings
-from keydesk.core.queries import Param, PreparedLookup, PreparedUpdate
+from keydesk.core.queries import Param, PreparedInsert, PreparedLookup, PreparedUpdate
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -26,13 +26,8 @@ def protection_for(tenant) -> SignInProtection:
     return tenant_settings(SignInProtection, tenant)
 
 
-def _create_lockout_row(user: User) -> None:
-    try:
-        with transaction.atomic():
-            # By id: the row must not stay attached to `user`, where it would go stale.
-            AccountLockout.objects.create(tenant_id=user.tenant_id, user_id=user.pk)
-    except IntegrityError:
-        pass  # created by a concurrent attempt
+# An account's row is made by its first attempt; one a concurrent attempt made is kept.
+_insert_lockout_row = PreparedInsert(AccountLockout, skip_existing=True)
 
 
 _LOCKOUT_FIELD = AccountLockout._meta.get_field
@@ -83,9 +78,9 @@ def reserve_attempt(user: User, protection: SignInProtection) -> bool:
     }
     if _take_try.run(**values):
         return True
-    if AccountLockout.objects.filter(user_id=user.pk).exists():
-        return False  # locked, or out of tries
-    _create_lockout_row(user)  # the first attempt on this account
+    # Locked, out of tries, or the account's first attempt: with its row made (unless there
+    # is one), the same UPDATE decides again.
+    _insert_lockout_row.save(AccountLockout(tenant_id=user.tenant_id, user_id=user.pk))
     return _take_try.run(**values) == 1
 
 

@@ -1,10 +1,10 @@
-"""Lookups and updates made on every request, with their SQL built once per process."""
+"""Reads and writes made on every request or sign-in, with their SQL built once per process."""
 
 import weakref
 from functools import cached_property
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Expression
 from django.db.models.sql import UpdateQuery
 
@@ -14,7 +14,8 @@ class Param(Expression):
 
     It stands where a value would in a filter or an update, and its SQL is a placeholder.
     The value is converted for the database by `field` (by default the queryset model's
-    field of the same name), as Django converts a value compared with or saved to it.
+    field of the same name), as Django converts a value compared with or saved to it. In a
+    filter it is always compared with `=`: None matches nothing (the ORM would write IS NULL).
     """
 
     def __init__(self, name: str, field=None):
@@ -75,7 +76,8 @@ class PreparedLookup(_Prepared):
         self._converters_by_connection = weakref.WeakKeyDictionary()
 
     def _build(self) -> tuple[str, list]:
-        compiler = self.queryset.query.get_compiler(connection=connection)
+        # A copy: compiling changes the query, which other threads may be compiling too.
+        compiler = self.queryset.query.clone().get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         self._columns = [column for column, _, _ in compiler.select]
         return sql, params
@@ -109,7 +111,7 @@ class PreparedLookup(_Prepared):
         """Every matching row, in the queryset's order."""
         names, params = self._field_names, self._params(values)
         wrapper = connections[DEFAULT_DB_ALIAS]
-        with wrapper.cursor() as cursor:
+        with transaction.mark_for_rollback_on_error(), wrapper.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         converters = self._converters(wrapper)
@@ -128,8 +130,9 @@ class PreparedLookup(_Prepared):
 
     def row(self, **values) -> tuple | None:
         """The row's columns as the database gives them, for a `values_list()` queryset."""
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, self._params(values))
+        params = self._params(values)
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
             return cursor.fetchone()
 
 
@@ -150,8 +153,9 @@ class PreparedUpdate(_Prepared):
 
     def run(self, **values) -> int:
         """Run the UPDATE with these values of its `Param`s; the number of rows changed."""
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, self._params(values))
+        params = self._params(values)
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
             return cursor.rowcount
 
 
@@ -170,6 +174,10 @@ class PreparedInsert:
 
     def __init__(self, model, *, skip_existing: bool = False):
         meta = model._meta
+        if meta.parents or any(f.generated or f.has_db_default() for f in meta.concrete_fields):
+            raise ImproperlyConfigured(
+                f"{meta.label}: inherited models and database defaults need Model.save()"
+            )
         self.table = meta.db_table
         self.auto_pk = meta.pk if meta.pk.db_returning else None
         self.fields = [field for field in meta.concrete_fields if field is not self.auto_pk]
@@ -198,7 +206,7 @@ class PreparedInsert:
             field.get_db_prep_save(field.pre_save(instance, True), connection)
             for field in self.fields
         ]
-        with connection.cursor() as cursor:
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             if self.returns_pk:
                 row = cursor.fetchone()

@@ -6,7 +6,8 @@ from pathlib import Path
 import django.forms
 from django.forms.renderers import Jinja2
 
-# Keydesk's widget templates first, then Django's own.
+# Keydesk's widget templates first, then Django's own. Only these two: no other app has form
+# templates of its own (an app that brings some adds its `jinja2` folder here).
 _TEMPLATE_DIRS = [
     Path(__file__).parent / "jinja2",
     Path(django.forms.__file__).parent / "jinja2",
