@@ -45,11 +45,15 @@ class _Prepared:
     def sql(self) -> str:
         return self._sql_and_params[0]
 
+    @cached_property
+    def _param_names(self) -> set[str]:
+        return {param.name for param in self._sql_and_params[1] if isinstance(param, Param)}
+
     def _params(self, values: dict) -> list:
         _, params = self._sql_and_params
-        names = {param.name for param in params if isinstance(param, Param)}
-        if names != values.keys():
-            raise TypeError(f"expected the values {sorted(names)}, got {sorted(values)}")
+        if self._param_names != values.keys():
+            names = sorted(self._param_names)
+            raise TypeError(f"expected the values {names}, got {sorted(values)}")
         return [
             param.target.get_db_prep_save(values[param.name], connection)
             if isinstance(param, Param)
@@ -75,18 +79,22 @@ class PreparedLookup(_Prepared):
         self.queryset = queryset
         self._converters_by_connection = weakref.WeakKeyDictionary()
 
-    def _build(self) -> tuple[str, list]:
+    @cached_property
+    def _compiled(self) -> tuple[str, list, list]:
+        """The SQL, its parameters, and the columns it selects."""
         # A copy: compiling changes the query, which other threads may be compiling too.
         compiler = self.queryset.query.clone().get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        self._columns = [column for column, _, _ in compiler.select]
+        return sql, params, [column for column, _, _ in compiler.select]
+
+    def _build(self) -> tuple[str, list]:
+        sql, params, _ = self._compiled
         return sql, params
 
     @cached_property
     def _field_names(self) -> list[str]:
-        self._sql_and_params  # noqa: B018 - builds the SQL, which notes the columns
         model = self.queryset.model
-        fields = [getattr(column, "target", None) for column in self._columns]
+        fields = [getattr(column, "target", None) for column in self._compiled[2]]
         in_model_order = [f for f in model._meta.concrete_fields if f in fields]
         if fields != in_model_order:
             raise ImproperlyConfigured("a prepared lookup selects the model's own fields only")
@@ -97,7 +105,7 @@ class PreparedLookup(_Prepared):
         converters = self._converters_by_connection.get(wrapper)
         if converters is None:
             converters = []
-            for position, column in enumerate(self._columns):
+            for position, column in enumerate(self._compiled[2]):
                 found = wrapper.ops.get_db_converters(column) + column.get_db_converters(wrapper)
                 if found:
                     converters.append((position, found, column))
