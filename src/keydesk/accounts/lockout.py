@@ -136,7 +136,7 @@ _reset = PreparedUpdate(
 
 
 def register_success(user: User) -> None:
-    _reset.run(user_id=user.pk)
+    _reset.run_batched(user_id=user.pk)
 
 
 def account_unlock(*, user: User, actor: User | None, request=None) -> None:
@@ -157,19 +157,18 @@ def _window_start(now, minutes: int):
     return now - timedelta(seconds=now.timestamp() % seconds)
 
 
-_blocked_window = PreparedLookup(
+_blocking_window = PreparedLookup(
     IpFailureWindow.objects.filter(
         tenant_id=Param("tenant_id"),
         ip=Param("ip"),
         blocked_until__gt=Param("now", IpFailureWindow._meta.get_field("blocked_until")),
-    ).values_list("id")[:1]
+    ).only("id")[:1]
 )
 
 
-def ip_is_blocked(tenant, ip: str | None) -> bool:
-    if not ip:
-        return False
-    return _blocked_window.row(tenant_id=tenant.pk, ip=ip, now=timezone.now()) is not None
+def ip_block_read(tenant, ip: str):
+    """The window that blocks `ip` now, if any: a read for `read_together()`."""
+    return _blocking_window.read(tenant_id=tenant.pk, ip=ip, now=timezone.now())
 
 
 def register_ip_failure(tenant, ip: str | None, protection: SignInProtection) -> None:

@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from keydesk.core.errors import NotFound
-from keydesk.core.queries import Param, PreparedLookup
+from keydesk.core.queries import Param, PreparedLookup, read_together
 
 from .models import AccountLockout, ApiToken, SignInSession, Team, User
 from .permissions import Perm, require
@@ -53,14 +53,13 @@ _teams = PreparedLookup(
 )
 
 
-def staff_choices(*, tenant) -> list[User]:
-    """Active staff a ticket can be assigned to, with what a choice list shows of them."""
-    return _active_staff.all(tenant_id=tenant.pk)
-
-
-def team_choices(*, tenant) -> list[Team]:
-    """The tenant's teams, with what a choice list shows of them (not their members)."""
-    return _teams.all(tenant_id=tenant.pk)
+def staff_and_team_choices(*, tenant) -> tuple[list[User], list[Team]]:
+    """Active staff a ticket can be assigned to, and the tenant's teams (not their members),
+    with what a choice list shows of them; read in one round trip."""
+    staff, teams = read_together(
+        _active_staff.read(tenant_id=tenant.pk), _teams.read(tenant_id=tenant.pk)
+    )
+    return staff, teams
 
 
 def team_list(*, tenant) -> QuerySet[Team]:

@@ -14,4 +14,4 @@ _set_last_login = PreparedUpdate(
 def note_last_login(sender, user, **kwargs) -> None:
     """Django's `update_last_login`, as one prepared UPDATE."""
     user.last_login = timezone.now()
-    _set_last_login.run(id=user.pk, last_login=user.last_login)
+    _set_last_login.run_batched(id=user.pk, last_login=user.last_login)

@@ -20,7 +20,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from keydesk.core.http import client_ip
-from keydesk.core.queries import Param, PreparedInsert, PreparedLookup
+from keydesk.core.queries import (
+    Param,
+    PreparedInsert,
+    PreparedLookup,
+    read_together,
+    writes_batched,
+)
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -78,20 +84,21 @@ def dummy_password_hash() -> str:
     return make_password("keydesk-no-such-account")
 
 
-def check_ip_not_blocked(attempt: Attempt) -> Denied | None:
-    """An address with too many failures across accounts is turned away before any work."""
-    if lockout.ip_is_blocked(attempt.tenant, attempt.ip):
-        return Denied("ip_blocked")
-    return None
-
-
 def identify(attempt: Attempt) -> Denied | None:
-    """Find the person by email; an unknown email still costs one hash check (no enumeration)."""
+    """Find the person by email, and turn away an address blocked for too many failures
+    across accounts before any work; both are read in one round trip. An unknown email
+    still costs one hash check (no enumeration)."""
     email = attempt.email.strip().lower()
-    attempt.user = _user_by_email.first(tenant_id=attempt.tenant.pk, email=email)
-    if attempt.user is None:
+    reads = [_user_by_email.read(tenant_id=attempt.tenant.pk, email=email)]
+    if attempt.ip:
+        reads.append(lockout.ip_block_read(attempt.tenant, attempt.ip))
+    people, *blocking_windows = read_together(*reads)
+    if any(blocking_windows):
+        return Denied("ip_blocked")
+    if not people:
         check_password(attempt.secret, dummy_password_hash())
         return Denied("unknown_user")
+    attempt.user = people[0]
     attempt.user.tenant = attempt.tenant  # the later stages read it; spares a query
     return None
 
@@ -124,7 +131,6 @@ def check_account_may_sign_in(attempt: Attempt) -> Denied | None:
 
 
 first_factor_stages: list[Callable[[Attempt], Denied | None]] = [
-    check_ip_not_blocked,
     identify,
     reserve_attempt,
     check_password_factor,
@@ -274,7 +280,8 @@ def finish(request, state: dict) -> Outcome:
     user = pending_user(request, state)
     request.session.pop(PENDING_KEY, None)
     now = timezone.now()
-    with transaction.atomic():
+    # Its small writes go out with the statements that need an answer (see writes_batched).
+    with transaction.atomic(), writes_batched():
         login(request, user, backend=BACKEND)  # a new session key, drawn when saved below
         request.session["amr"] = state["methods"]
         request.session["auth_time"] = int(now.timestamp())
@@ -283,7 +290,7 @@ def finish(request, state: dict) -> Outcome:
         # Written here, not when the response goes out: the session (under its new key) and
         # its sign-in record are committed together or not at all.
         request.session.save()
-        _insert_sign_in_session.save(
+        _insert_sign_in_session.save_batched(
             SignInSession(
                 tenant=user.tenant,
                 user=user,
@@ -294,11 +301,13 @@ def finish(request, state: dict) -> Outcome:
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             )
         )
-        lockout.register_success(user)
-        request.new_device_id = remember_device(request, user)
         record(
             user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"]
         )
+        lockout.register_success(user)
+        # Last: the held writes go out with its lookup, and a new device's alert and event
+        # follow the sign-in's.
+        request.new_device_id = remember_device(request, user)
     return Outcome(redirect_to=state["next"] or home_url(user))
 
 

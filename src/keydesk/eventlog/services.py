@@ -112,7 +112,9 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
     """Append one event to the tenant's chain, inside the caller's transaction.
 
     `target` is a model instance or a (type, id, label) tuple. Keys of `details` that name a
-    secret are redacted, so a careless caller cannot leak one into the log.
+    secret are redacted, so a careless caller cannot leak one into the log. Inside
+    `writes_batched()` the row goes out with the caller's next statement, and the returned
+    event has no primary key (its tenant and `seq` name it).
     """
     action = EventAction(action)
     # JSON round trip first: what is hashed is exactly what the database gives back.
@@ -163,8 +165,8 @@ def record(tenant, actor, action: EventAction, target=None, request=None, **deta
             prev_hash=last_hash,
             hash=row_hash,
         )
-        _insert_event.save(event)
-        _move_head.run(tenant_id=tenant.pk, last_seq=seq, last_hash=row_hash)
+        _insert_event.save_batched(event)
+        _move_head.run_batched(tenant_id=tenant.pk, last_seq=seq, last_hash=row_hash)
     return event
 
 

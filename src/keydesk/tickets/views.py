@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from keydesk.accounts.permissions import Perm, can
-from keydesk.accounts.selectors import staff_choices, team_choices
+from keydesk.accounts.selectors import staff_and_team_choices
 from keydesk.core.errors import ApplicationError
 from keydesk.web.shortcuts import (
     form_error,
@@ -36,10 +36,8 @@ TICKETS_PER_PAGE = 25
 
 
 def _choices(request) -> dict:
-    return {
-        "staff": staff_choices(tenant=request.tenant),
-        "teams": team_choices(tenant=request.tenant),
-    }
+    staff, teams = staff_and_team_choices(tenant=request.tenant)
+    return {"staff": staff, "teams": teams}
 
 
 @permission_required(Perm.TICKET_WORK)
