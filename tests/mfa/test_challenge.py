@@ -6,10 +6,8 @@ import threading
 import pyotp
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from keydesk.accounts.models import AccountLockout
-from keydesk.accounts.services import user_create
 from keydesk.eventlog.models import Event
 from keydesk.mail.models import OutboundEmail
 from keydesk.mail.services import email_bodies
@@ -45,26 +43,6 @@ def test_person_with_totp_is_challenged_and_nothing_is_authenticated_before(acme
     assert done["Location"] == "/tickets/"
     assert client.session["amr"] == ["pwd", "otp"]
     assert Event.objects.filter(tenant=acme.tenant, action="mfa.challenge.succeeded").exists()
-
-
-def test_the_second_factor_is_read_with_the_person_and_only_in_their_tenant(acme, globex):
-    # The same address in another tenant, with an authenticator app there.
-    namesake = user_create(
-        tenant=globex.tenant,
-        actor=None,
-        email="agent@acme.test",
-        kind="staff",
-        role="agent",
-        password=PASSWORD,
-    )
-    _with_totp(globex, namesake)
-    with CaptureQueriesContext(connection) as sent:
-        response = _password_step(acme.client())
-    assert response["Location"] == "/tickets/"  # no second factor here: not challenged
-    assert len([q for q in sent if "mfa_authenticator" in q["sql"]]) == 1
-
-    _with_totp(acme, acme.agent)
-    assert _password_step(acme.client())["Location"] == "/login/verify"
 
 
 def test_the_same_totp_code_twice_is_refused(acme):

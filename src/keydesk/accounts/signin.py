@@ -61,8 +61,6 @@ class Attempt:
     protection: SignInProtection | None = None
     # A factor that only lasts so long (a Temporary Access Pass) caps the session it opens.
     session_expires_at: datetime | None = None
-    # What `person_reads` found, by name.
-    read_with_person: dict[str, list] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,31 +79,20 @@ class Outcome:
     error: str | None = None
 
 
-# What other apps' stages need to know of the person, read in the same round trip as the
-# person (see `read_together`): a name, and a function of (tenant id, normalised email) that
-# gives a `PreparedLookup.read()`. Apps register theirs when ready; this request's pending
-# stages get the rows from `read_with_person`.
-person_reads: dict[str, Callable[[int, str], tuple]] = {}
-
-
 @lru_cache(maxsize=1)
 def dummy_password_hash() -> str:
     return make_password("keydesk-no-such-account")
 
 
 def identify(attempt: Attempt) -> Denied | None:
-    """Find the person by email, with what `person_reads` ask of them, and turn away an
-    address blocked for too many failures across accounts before any work: all of it read
-    in one round trip. An unknown email still costs one hash check (no enumeration)."""
+    """Find the person by email, and turn away an address blocked for too many failures
+    across accounts before any work; both are read in one round trip. An unknown email
+    still costs one hash check (no enumeration)."""
     email = attempt.email.strip().lower()
-    tenant_id = attempt.tenant.pk
-    related = list(person_reads.items())
-    reads = [_user_by_email.read(tenant_id=tenant_id, email=email)]
-    reads += [make_read(tenant_id, email) for _, make_read in related]
+    reads = [_user_by_email.read(tenant_id=attempt.tenant.pk, email=email)]
     if attempt.ip:
         reads.append(lockout.ip_block_read(attempt.tenant, attempt.ip))
-    people, *found = read_together(*reads)
-    related_rows, blocking_windows = found[: len(related)], found[len(related) :]
+    people, *blocking_windows = read_together(*reads)
     if any(blocking_windows):
         return Denied("ip_blocked")
     if not people:
@@ -113,9 +100,6 @@ def identify(attempt: Attempt) -> Denied | None:
         return Denied("unknown_user")
     attempt.user = people[0]
     attempt.user.tenant = attempt.tenant  # the later stages read it; spares a query
-    attempt.read_with_person = {
-        name: rows for (name, _), rows in zip(related, related_rows, strict=True)
-    }
     return None
 
 
@@ -165,13 +149,6 @@ def pending_user(request, state: dict) -> User:
         )
         request._pending_user = cached
     return cached
-
-
-def read_with_person(request, name: str, user: User) -> list | None:
-    """The rows `person_reads[name]` gave for `user` earlier in this request, or None (a
-    later request of the sign-in, or no such read): the stage then reads them itself."""
-    user_id, found = getattr(request, "_read_with_person", (None, {}))
-    return found.get(name) if user_id == user.pk else None
 
 
 def require_password_change(request, state: dict) -> str | None:
@@ -272,7 +249,6 @@ def sign_in_with_first_factor(
         ),
     }
     request._pending_user = attempt.user
-    request._read_with_person = (attempt.user.pk, attempt.read_with_person)
     return continue_sign_in(request)
 
 

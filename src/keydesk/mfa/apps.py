@@ -9,10 +9,7 @@ class MfaConfig(AppConfig):
         # The second factor comes before the required actions (design: stage 6, then 7).
         from keydesk.accounts import signin
 
-        from .challenge import AUTHENTICATORS_READ, second_factor_stage
-        from .policy import authenticators_read
+        from .challenge import second_factor_stage
 
         if second_factor_stage not in signin.pending_stages:
             signin.pending_stages.insert(0, second_factor_stage)
-        # Whether the person has a second factor is known before their password is checked.
-        signin.person_reads[AUTHENTICATORS_READ] = authenticators_read

@@ -7,7 +7,7 @@ before each check), and each method allows five wrong codes per challenge.
 from django.urls import reverse
 
 from keydesk.accounts import lockout
-from keydesk.accounts.signin import PENDING_KEY, pending_user, read_with_person
+from keydesk.accounts.signin import PENDING_KEY, pending_user
 from keydesk.eventlog.actions import EventAction
 from keydesk.eventlog.services import record
 
@@ -17,7 +17,6 @@ from .policy import is_required, methods_of, recovery_authenticator
 from .services import _notify, mark_used
 
 MAX_WRONG_PER_METHOD = 5
-AUTHENTICATORS_READ = "mfa.authenticators"  # its name in `signin.person_reads`
 RECOVERY = "recovery"
 # RFC 8176 "amr" values for each way of passing the second factor.
 AMR = {
@@ -33,7 +32,7 @@ def second_factor_stage(request, state: dict) -> str | None:
     if state.get("mfa_done"):
         return None
     user = pending_user(request, state)
-    has_methods = bool(methods_of(user, read_with_person(request, AUTHENTICATORS_READ, user)))
+    has_methods = bool(methods_of(user))
     # A Temporary Access Pass satisfies the second factor; someone who must have 2FA and has
     # none still sets it up (the pass is how people recover a lost method).
     if has_methods and state["methods"][0] != "tap":

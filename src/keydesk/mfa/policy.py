@@ -2,7 +2,6 @@
 
 from django.utils import timezone
 
-from keydesk.accounts.models import User
 from keydesk.core.models import tenant_settings
 from keydesk.core.queries import Param, PreparedLookup
 
@@ -49,31 +48,14 @@ def grace_until(user, policy: MfaPolicy | None = None):
     return None
 
 
-_LAST_USED_FIRST = ("-last_used_at", "created_at")
 _authenticators_of_user = PreparedLookup(
-    Authenticator.objects.filter(user_id=Param("user_id")).order_by(*_LAST_USED_FIRST)
-)
-_authenticators_by_email = PreparedLookup(
-    Authenticator.objects.filter(
-        tenant_id=Param("tenant_id"),
-        user__tenant_id=Param("tenant_id"),
-        user__email=Param("email", User._meta.get_field("email")),
-    ).order_by(*_LAST_USED_FIRST)
+    Authenticator.objects.filter(user_id=Param("user_id")).order_by("-last_used_at", "created_at")
 )
 
 
-def authenticators_read(tenant_id: int, email: str):
-    """The authenticators of the person with this email, read with the person at sign-in
-    (`signin.person_reads`)."""
-    return _authenticators_by_email.read(tenant_id=tenant_id, email=email)
-
-
-def methods_of(user, authenticators: list[Authenticator] | None = None) -> list[Authenticator]:
-    """The person's challenge methods, the last used first; from `authenticators` (theirs,
-    in that order) when they were read already."""
-    if authenticators is None:
-        authenticators = _authenticators_of_user.all(user_id=user.pk)
-    methods = [m for m in authenticators if m.type in CHALLENGE_TYPES]
+def methods_of(user) -> list[Authenticator]:
+    """The person's challenge methods, the last used first."""
+    methods = [m for m in _authenticators_of_user.all(user_id=user.pk) if m.type in CHALLENGE_TYPES]
     used = [m for m in methods if m.last_used_at]
     return used + [m for m in methods if not m.last_used_at]
 
