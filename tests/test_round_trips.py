@@ -126,3 +126,37 @@ def test_lookups_read_together_carry_the_held_writes_before_them(acme):
         _rename.run_batched(id=acme.agent.pk, name="Renamed first")
         (people,) = read_together(_staff_of.read(tenant_id=acme.tenant.pk))
     assert {p.name for p in people if p.pk == acme.agent.pk} == {"Renamed first"}
+
+
+def test_held_writes_go_out_before_an_executemany(acme):
+    with transaction.atomic(), writes_batched():
+        _rename.run_batched(id=acme.agent.pk, name="Held")
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE accounts_user SET name = %s WHERE id = %s",
+                [("Many one", acme.admin.pk), ("Many two", acme.contact.pk)],
+            )
+    assert _names(acme.agent, acme.admin, acme.contact) == ["Held", "Many one", "Many two"]
+
+
+def test_writes_held_in_a_rolled_back_savepoint_are_dropped_and_the_rest_commits(acme_tx):
+    row = {"tenant": acme_tx.tenant, "user": acme_tx.agent, "methods": ["pwd"]}
+    with transaction.atomic(), writes_batched():
+        _rename.run_batched(id=acme_tx.admin.pk, name="Kept")
+        try:
+            with transaction.atomic():
+                _rename.run_batched(id=acme_tx.agent.pk, name="Undone")
+                # Would fail if it went out: the savepoint's rollback must not send it.
+                _insert_sign_in.save_batched(
+                    SignInSession(session_key="e" * 32, auth_time=timezone.now(), **row)
+                )
+                _insert_sign_in.save_batched(
+                    SignInSession(session_key="e" * 32, auth_time=timezone.now(), **row)
+                )
+                raise RuntimeError("the savepoint's work fails")
+        except (RuntimeError, IntegrityError):  # where writes run at once, the second fails
+            pass
+        _rename.run_batched(id=acme_tx.contact.pk, name="Also kept")
+    assert _names(acme_tx.admin, acme_tx.contact) == ["Kept", "Also kept"]
+    assert _names(acme_tx.agent) != ["Undone"]
+    assert not SignInSession.objects.filter(session_key="e" * 32).exists()

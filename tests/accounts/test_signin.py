@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from keydesk.accounts.models import SignInSession
 from keydesk.accounts.services import user_deactivate, user_update
@@ -31,6 +33,20 @@ def test_password_sign_in_redirects_home_and_records_it(acme):
     event = Event.objects.filter(tenant=acme.tenant, action="login.succeeded").first()
     assert event.actor_id == acme.agent.pk
     assert event.ip == "127.0.0.1"
+
+
+def test_a_sign_in_takes_the_accounts_row_before_the_event_chain_as_a_lockout_does(acme):
+    # A lockout writes the account's lockout row, then locks the tenant's event chain; a
+    # sign-in finishing at the same moment must take them in that order too, or the two
+    # could wait for each other in a circle.
+    client = acme.client()
+    client.get("/login")
+    with CaptureQueriesContext(connection) as sent:
+        assert _post_login(client, "agent@acme.test", PASSWORD).status_code == 302
+    statements = "\n".join(query["sql"] for query in sent)
+    reset = statements.index('UPDATE "accounts_accountlockout" SET "failures" = 0, "lockouts" = 0')
+    chain = statements.index('FROM "eventlog_eventchainhead"')
+    assert reset < chain
 
 
 def _failure_body(client, email, password):

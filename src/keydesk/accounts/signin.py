@@ -301,10 +301,12 @@ def finish(request, state: dict) -> Outcome:
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             )
         )
+        # Before the event: the account's lockout row is written before the chain head is
+        # locked, in the order a lockout takes them.
+        lockout.register_success(user)
         record(
             user.tenant, user, EventAction.LOGIN_SUCCEEDED, user, request, methods=state["methods"]
         )
-        lockout.register_success(user)
         # Last: the held writes go out with its lookup, and a new device's alert and event
         # follow the sign-in's.
         request.new_device_id = remember_device(request, user)

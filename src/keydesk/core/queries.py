@@ -48,7 +48,13 @@ class _PendingWrites:
     def send_before(self, execute, sql, params, many, context):
         """Execute wrapper: a statement from elsewhere (the ORM, a savepoint) goes after them."""
         if self.statements:
-            execute(*self.take(), False, context)
+            if sql.startswith("ROLLBACK TO SAVEPOINT"):
+                # All were held since the savepoint (making it sent the others): they are
+                # undone anyway, and one that failed must not replace the error rolling back.
+                self.take()
+            else:
+                # As a statement of its own, even before an executemany, and logged as one.
+                context["cursor"].execute(*self.take())
         return execute(sql, params, many, context)
 
 
@@ -77,8 +83,9 @@ def writes_batched():
 
     The block must be inside a transaction, which commits after the held writes went out; an
     error in one of them is raised by the statement it went out with. An exception leaving
-    the block marks the transaction to roll back, even if it is caught before: some of the
-    block's writes may never have gone out.
+    the outermost block marks the transaction to roll back, even if it is caught before:
+    some of the block's writes may never have gone out. (Inside it, a nested block is part
+    of the outer one.)
     """
     wrapper = connections[DEFAULT_DB_ALIAS]
     if not wrapper.in_atomic_block:
