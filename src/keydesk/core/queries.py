@@ -217,11 +217,7 @@ class PreparedLookup(_Prepared):
 
     def all(self, **values) -> list:
         """Every matching row, in the queryset's order."""
-        params = self._read_params(values)
-        wrapper = connections[DEFAULT_DB_ALIAS]
-        with transaction.mark_for_rollback_on_error(), wrapper.cursor() as cursor:
-            _execute(cursor, self.sql, params)
-            return self._instances(wrapper, cursor.fetchall())
+        return read_together(self.read(**values))[0]
 
     def _instances(self, wrapper, rows) -> list:
         names, converters = self._field_names, self._converters(wrapper)
@@ -261,22 +257,17 @@ def read_together(*reads: tuple[PreparedLookup, list]) -> list[list]:
     statement per query (see `writes_batched`), they run one after the other.
     """
     wrapper = connections[DEFAULT_DB_ALIAS]
-    if not _sends_statements_together(wrapper):
-        results = []
-        for lookup, params in reads:
-            with transaction.mark_for_rollback_on_error(), wrapper.cursor() as cursor:
-                _execute(cursor, lookup.sql, params)
-                results.append(lookup._instances(wrapper, cursor.fetchall()))
-        return results
-    sql = "; ".join(lookup.sql for lookup, _ in reads)
-    params = [value for _, values in reads for value in values]
+    queries = [reads] if _sends_statements_together(wrapper) else [[read] for read in reads]
     results = []
-    with transaction.mark_for_rollback_on_error(), wrapper.cursor() as cursor:
-        _execute(cursor, sql, params)
-        for position, (lookup, _) in enumerate(reads):
-            if position:
-                cursor.nextset()
-            results.append(lookup._instances(wrapper, cursor.fetchall()))
+    for query in queries:
+        sql = "; ".join(lookup.sql for lookup, _ in query)
+        params = [value for _, values in query for value in values]
+        with transaction.mark_for_rollback_on_error(), wrapper.cursor() as cursor:
+            _execute(cursor, sql, params)
+            for position, (lookup, _) in enumerate(query):
+                if position:
+                    cursor.nextset()
+                results.append(lookup._instances(wrapper, cursor.fetchall()))
     return results
 
 
