@@ -1,7 +1,7 @@
 """Reads and writes made on every request or sign-in, with their SQL built once per process."""
 
 import weakref
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cached_property
 
 from django.core.exceptions import ImproperlyConfigured
@@ -94,10 +94,12 @@ def writes_batched():
         yield
         return
     pending = _PendingWrites()
-    if _sends_statements_together(wrapper):
+    holds_writes = _sends_statements_together(wrapper)
+    if holds_writes:
         _pending_by_connection[wrapper] = pending
     try:
-        with wrapper.execute_wrapper(pending.send_before):
+        # Where nothing is held, statements need not pass through a wrapper.
+        with wrapper.execute_wrapper(pending.send_before) if holds_writes else nullcontext():
             yield
             if pending.statements:
                 with transaction.mark_for_rollback_on_error(), wrapper.cursor() as cursor:
