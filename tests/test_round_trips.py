@@ -8,7 +8,8 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from keydesk.accounts.models import SignInSession, User
+from keydesk.accounts import lockout
+from keydesk.accounts.models import AccountLockout, SignInSession, User
 from keydesk.core.queries import (
     Param,
     PreparedInsert,
@@ -20,6 +21,7 @@ from keydesk.core.queries import (
 
 _rename = PreparedUpdate(User.objects.filter(id=Param("id")), name=Param("name"))
 _name_of = PreparedLookup(User.objects.filter(id=Param("id")).values_list("name"))
+_person = PreparedLookup(User.objects.filter(id=Param("id")))
 _insert_sign_in = PreparedInsert(SignInSession)
 
 # Django's default PostgreSQL binding sends several statements in one query; SQLite runs
@@ -160,3 +162,56 @@ def test_writes_held_in_a_rolled_back_savepoint_are_dropped_and_the_rest_commits
     assert _names(acme_tx.admin, acme_tx.contact) == ["Kept", "Also kept"]
     assert _names(acme_tx.agent) != ["Undone"]
     assert not SignInSession.objects.filter(session_key="e" * 32).exists()
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+def test_a_try_is_committed_without_waiting_for_the_disk_only_outside_a_transaction(acme_tx):
+    protection = lockout.protection_for(acme_tx.tenant)
+    assert lockout.reserve_attempt(acme_tx.agent, protection)
+    with CaptureQueriesContext(connection) as sent:
+        assert lockout.reserve_attempt(acme_tx.agent, protection)
+    assert AccountLockout.objects.get(user=acme_tx.agent).failures == 2
+    if BATCHES:
+        assert [query["sql"].split(";")[0] for query in sent] == [
+            "SET LOCAL synchronous_commit TO off"
+        ]
+        assert _synchronous_commit() == "on"  # for that statement's transaction only
+    # Inside a transaction the try is an ordinary statement: the enclosing commit still
+    # waits for the disk.
+    with transaction.atomic(), CaptureQueriesContext(connection) as sent:
+        assert lockout.reserve_attempt(acme_tx.agent, protection)
+        if BATCHES:
+            assert _synchronous_commit() == "on"
+    assert not any("SET LOCAL" in query["sql"] for query in sent)
+    assert AccountLockout.objects.get(user=acme_tx.agent).failures == 3
+
+
+def test_lookups_made_with_the_try_give_what_they_give_alone(acme_tx):
+    protection = lockout.protection_for(acme_tx.tenant)
+    with CaptureQueriesContext(connection) as sent:
+        taken, (agents, admins) = lockout.reserve_attempt_reading(
+            acme_tx.agent,
+            protection,
+            _person.read(id=acme_tx.agent.pk),
+            _person.read(id=acme_tx.admin.pk),
+        )
+    assert taken
+    assert (agents, admins) == ([acme_tx.agent], [acme_tx.admin])
+    if BATCHES:
+        # One query with the try; the account's first try then makes its row and takes the
+        # try again.
+        assert 'FROM "accounts_user"' in sent[0]["sql"]
+        assert not any('FROM "accounts_user"' in query["sql"] for query in sent[1:])
+    # A locked account gives no try, and the lookups are still made.
+    AccountLockout.objects.filter(user=acme_tx.agent).update(
+        locked_until=timezone.now() + timezone.timedelta(minutes=5)
+    )
+    taken, (people,) = lockout.reserve_attempt_reading(
+        acme_tx.agent, protection, _person.read(id=acme_tx.agent.pk)
+    )
+    assert not taken and people == [acme_tx.agent]

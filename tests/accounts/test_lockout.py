@@ -191,17 +191,17 @@ def test_two_first_tries_racing_on_a_new_account_both_get_one(acme, monkeypatch)
 
     AccountLockout.objects.filter(user=acme.agent).delete()
     protection = protection_for(acme.tenant)
-    take_try = lockout._take_try.run
+    take_try = lockout._take_try.run_committed_asynchronously
     other = {}
 
-    def first_try_loses_the_race(**values):
-        changed = take_try(**values)
+    def first_try_loses_the_race(*reads, **values):
+        outcome = take_try(*reads, **values)
         if not other:
             other["started"] = True
             other["taken"] = reserve_attempt(acme.agent, protection)
-        return changed
+        return outcome
 
-    monkeypatch.setattr(lockout._take_try, "run", first_try_loses_the_race)
+    monkeypatch.setattr(lockout._take_try, "run_committed_asynchronously", first_try_loses_the_race)
     assert reserve_attempt(acme.agent, protection)
     assert other["taken"]
     assert AccountLockout.objects.get(user=acme.agent).failures == 2

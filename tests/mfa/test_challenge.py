@@ -6,6 +6,7 @@ import threading
 import pyotp
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from keydesk.accounts.models import AccountLockout
 from keydesk.eventlog.models import Event
@@ -236,3 +237,14 @@ def test_an_emailed_code_dies_after_five_wrong_guesses(acme):
     for _ in range(codes.MAX_WRONG_ATTEMPTS):
         assert not codes.consume(acme.agent, OneTimeCode.Channel.EMAIL, wrong)
     assert not codes.consume(acme.agent, OneTimeCode.Channel.EMAIL, code)
+
+
+def test_the_authenticators_are_read_once_with_the_try(acme):
+    _with_totp(acme, acme.agent)
+    client = acme.client()
+    with CaptureQueriesContext(connection) as sent:
+        assert _password_step(client)["Location"] == "/login/verify"
+    reads = [query["sql"] for query in sent if 'FROM "mfa_authenticator"' in query["sql"]]
+    assert len(reads) == 1
+    if connection.vendor == "postgresql":
+        assert reads[0].startswith('UPDATE "accounts_accountlockout"')

@@ -5,6 +5,7 @@ from django.contrib.auth.backends import BaseBackend, ModelBackend
 from keydesk.core.queries import Param, PreparedLookup
 
 from .models import User
+from .request_reads import take_person
 
 # Every signed-in request restores its person by id.
 _tenant_user_by_id = PreparedLookup(User.objects.filter(id=Param("id"), tenant__isnull=False))
@@ -18,7 +19,7 @@ class TenantUserBackend(BaseBackend):
 
     def get_user(self, user_id):
         # The middleware then gives the user the request's tenant (after checking it is theirs).
-        user = _tenant_user_by_id.first(id=user_id)
+        user = take_person(user_id) or _tenant_user_by_id.first(id=user_id)
         return user if user is not None and user.is_active else None
 
 

@@ -63,11 +63,23 @@ _take_try = PreparedUpdate(
 
 
 def reserve_attempt(user: User, protection: SignInProtection) -> bool:
-    """Take one try from the account before checking its factor; False while it is locked.
+    """Take one try from the account before checking its factor; False while it is locked."""
+    return reserve_attempt_reading(user, protection)[0]
+
+
+def reserve_attempt_reading(
+    user: User, protection: SignInProtection, *reads
+) -> tuple[bool, list[list]]:
+    """`reserve_attempt`, with lookups (`PreparedLookup.read()`) in the same round trip;
+    their results come second.
 
     One conditional UPDATE decides and takes the try, so the database serialises racing
     attempts. Every case is one CASE of it, computed from the row as it was: an expired
     lock or a quiet period first gives fresh tries, and the try is then the first of them.
+
+    Its commit does not wait for the disk: other attempts see the try at once, and every
+    answer to this attempt (success, failure, lockout, a challenge) comes after a commit made
+    the usual way, which makes the try durable first.
     """
     now = timezone.now()
     values = {
@@ -76,12 +88,14 @@ def reserve_attempt(user: User, protection: SignInProtection) -> bool:
         "quiet_since": now - timedelta(hours=protection.forget_after_hours),
         "max_failures": protection.max_failures,
     }
-    if _take_try.run(**values):
-        return True
+    taken, results = _take_try.run_committed_asynchronously(*reads, **values)
+    if taken:
+        return True, results
     # Locked, out of tries, or the account's first attempt: with its row made (unless there
     # is one), the same UPDATE decides again.
     _insert_lockout_row.save(AccountLockout(tenant_id=user.tenant_id, user_id=user.pk))
-    return _take_try.run(**values) == 1
+    taken, _ = _take_try.run_committed_asynchronously(**values)
+    return taken == 1, results
 
 
 def is_locked(user: User) -> bool:

@@ -7,7 +7,8 @@
 - A new key (a sign-in cycles the key) is written with the session's data when the session
   is next saved, not at once and then again with the data.
 - A session is read by its key with SQL built once per process (`PreparedLookup`), its
-  expiry then checked here.
+  expiry then checked here. A signed-in page has usually read it already, with its tenant
+  (see `request_reads`).
 - Data already written in this request is not written again. A sign-in writes its new
   session inside its own transaction, together with the sign-in record; the middleware's
   save when the response goes out then has nothing left to write, and only sets the cookie.
@@ -19,9 +20,10 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from keydesk.core.queries import Param, PreparedInsert, PreparedLookup
+from keydesk.core.queries import PreparedInsert
 
-_session_by_key = PreparedLookup(Session.objects.filter(session_key=Param("session_key")))
+from .request_reads import SESSION_KEY_LENGTH, session_by_key, take_session
+
 _insert_session = PreparedInsert(Session, skip_existing=True)
 
 
@@ -29,14 +31,16 @@ class SessionStore(DatabaseSessionStore):
     _written: tuple[str, bytes] | None = None
 
     def _get_session_from_db(self):
-        session = _session_by_key.first(session_key=self.session_key)
+        read_ahead, session = take_session(self.session_key)
+        if not read_ahead:
+            session = session_by_key.first(session_key=self.session_key)
         if session is None or session.expire_date <= timezone.now():
             self._session_key = None
             return None
         return session
 
     def _get_new_session_key(self) -> str:
-        return get_random_string(32, VALID_KEY_CHARS)
+        return get_random_string(SESSION_KEY_LENGTH, VALID_KEY_CHARS)
 
     def cycle_key(self) -> None:
         data = self._session

@@ -103,11 +103,23 @@ def identify(attempt: Attempt) -> Denied | None:
     return None
 
 
+# What later stages from other apps read about the person (the second factor stage, their
+# authenticators), read in the round trip that takes the try: pairs of a function giving
+# the lookup's `read()` for the person, and one keeping its result with the person.
+person_reads: list[tuple[Callable[[User], tuple], Callable[[User, list], None]]] = []
+
+
 def reserve_attempt(attempt: Attempt) -> Denied | None:
     """Take one of the account's tries; a locked account's factor is never checked."""
-    if not lockout.reserve_attempt(attempt.user, attempt.protection):
+    user = attempt.user
+    reserved, results = lockout.reserve_attempt_reading(
+        user, attempt.protection, *(read(user) for read, _ in person_reads)
+    )
+    if not reserved:
         check_password(attempt.secret, dummy_password_hash())  # same cost as a real check
         return Denied("locked")
+    for (_, keep), result in zip(person_reads, results, strict=True):
+        keep(user, result)
     return None
 
 

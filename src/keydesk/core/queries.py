@@ -262,14 +262,23 @@ def read_together(*reads: tuple[PreparedLookup, list]) -> list[list]:
     queries = [reads] if _sends_statements_together(wrapper) else [[read] for read in reads]
     results = []
     for query in queries:
+        if not query:
+            continue
         sql = "; ".join(lookup.sql for lookup, _ in query)
         params = [value for _, values in query for value in values]
         with transaction.mark_for_rollback_on_error(), wrapper.cursor() as cursor:
             _execute(cursor, sql, params)
-            for position, (lookup, _) in enumerate(query):
-                if position:
-                    cursor.nextset()
-                results.append(lookup._instances(wrapper, cursor.fetchall()))
+            results.extend(_results_of(wrapper, cursor, query))
+    return results
+
+
+def _results_of(wrapper, cursor, reads) -> list[list]:
+    """Each lookup's instances, from a cursor left on the first one's result."""
+    results = []
+    for position, (lookup, _) in enumerate(reads):
+        if position:
+            cursor.nextset()
+        results.append(lookup._instances(wrapper, cursor.fetchall()))
     return results
 
 
@@ -294,6 +303,38 @@ class PreparedUpdate(_Prepared):
         with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
             _execute(cursor, self.sql, params)
             return cursor.rowcount
+
+    def run_committed_asynchronously(self, *reads, **values) -> tuple[int, list[list]]:
+        """`run()`, with lookups (from `PreparedLookup.read()`) in the same round trip, their
+        results second; outside a transaction, its commit does not wait for the disk
+        (PostgreSQL's asynchronous commit, for this statement's transaction only).
+
+        For a write whose effect nobody is told of until another transaction commits the usual
+        way: that commit flushes the log up to itself, this write included. A crash before
+        then can lose it, but nothing had been answered on it yet. Concurrent transactions see
+        it at once, as any committed write. Inside a transaction the enclosing commit decides.
+        Where statements are not sent together (see `writes_batched`) it is `run()`, then
+        `read_together()`; SQLite's WAL mode with `synchronous=NORMAL` does not wait for the
+        disk on commit anyway.
+        """
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        if not _sends_statements_together(wrapper):
+            return self.run(**values), read_together(*reads)
+        # The statements of one query are one transaction, which SET LOCAL is limited to.
+        statements = ["SET LOCAL synchronous_commit TO off"] if wrapper.get_autocommit() else []
+        statements.append(self.sql)
+        params = self._params(values)
+        for lookup, lookup_params in reads:
+            statements.append(lookup.sql)
+            params.extend(lookup_params)
+        with transaction.mark_for_rollback_on_error(), wrapper.cursor() as cursor:
+            _execute(cursor, "; ".join(statements), params)
+            if len(statements) > len(reads) + 1:
+                cursor.nextset()
+            changed = cursor.rowcount
+            if reads:
+                cursor.nextset()
+            return changed, _results_of(wrapper, cursor, reads)
 
     def run_batched(self, **values) -> None:
         """`run()`, held back for the next statement inside `writes_batched()`."""

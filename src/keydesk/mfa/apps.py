@@ -10,6 +10,9 @@ class MfaConfig(AppConfig):
         from keydesk.accounts import signin
 
         from .challenge import second_factor_stage
+        from .policy import authenticators_read, keep_authenticators
 
         if second_factor_stage not in signin.pending_stages:
             signin.pending_stages.insert(0, second_factor_stage)
+            # The stage's lookup goes with the try the sign-in takes.
+            signin.person_reads.append((authenticators_read, keep_authenticators))

@@ -53,9 +53,22 @@ _authenticators_of_user = PreparedLookup(
 )
 
 
+def authenticators_read(user) -> tuple:
+    """The lookup of the person's authenticators, for the sign-in's `person_reads`."""
+    return _authenticators_of_user.read(user_id=user.pk)
+
+
+def keep_authenticators(user, authenticators: list[Authenticator]) -> None:
+    """Keeps what `authenticators_read` found for the next `methods_of` of this person."""
+    user._authenticators_read = authenticators
+
+
 def methods_of(user) -> list[Authenticator]:
     """The person's challenge methods, the last used first."""
-    methods = [m for m in _authenticators_of_user.all(user_id=user.pk) if m.type in CHALLENGE_TYPES]
+    authenticators = user.__dict__.pop("_authenticators_read", None)
+    if authenticators is None:
+        authenticators = _authenticators_of_user.all(user_id=user.pk)
+    methods = [m for m in authenticators if m.type in CHALLENGE_TYPES]
     used = [m for m in methods if m.last_used_at]
     return used + [m for m in methods if not m.last_used_at]
 

@@ -3,14 +3,20 @@
 from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import render
 
-from .selectors import tenant_for_host
+from keydesk.accounts.request_reads import rows_read_ahead, signed_in_reads
+
+from .selectors import tenant_for_host_reading
 
 # The operator's Django admin and static files are served whatever the host names.
 TENANTLESS_PREFIXES = ("/ops/", "/static/")
 
 
 class TenantMiddleware:
-    """Sets `request.tenant`, or answers 404 for an unknown host and 503 for a suspended tenant."""
+    """Sets `request.tenant`, or answers 404 for an unknown host and 503 for a suspended tenant.
+
+    A request with a session cookie has its session and person read in the same round trip
+    (see `keydesk.accounts.request_reads`).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -19,13 +25,14 @@ class TenantMiddleware:
         request.tenant = None
         if request.path.startswith(TENANTLESS_PREFIXES):
             return self.get_response(request)
-        tenant = tenant_for_host(request.get_host())
+        tenant, rows = tenant_for_host_reading(request.get_host(), *signed_in_reads(request))
         if tenant is None:
             return render(request, "web/unknown_host.html", status=404)
         if not tenant.is_active:
             return render(request, "web/suspended.html", {"tenant": tenant}, status=503)
         request.tenant = tenant
-        return self.get_response(request)
+        with rows_read_ahead(request, rows):
+            return self.get_response(request)
 
 
 class TenantUserMiddleware:

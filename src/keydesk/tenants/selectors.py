@@ -4,12 +4,15 @@ import ipaddress
 
 from django.conf import settings
 
-from keydesk.core.queries import Param, PreparedLookup
+from keydesk.core.queries import Param, PreparedLookup, read_together
 
 from .models import Tenant, TenantDomain
 
-# Every request finds its tenant by slug.
+# Every request finds its tenant by slug or by custom domain.
 _tenant_by_slug = PreparedLookup(Tenant.objects.filter(slug=Param("slug")))
+_tenant_by_domain = PreparedLookup(
+    Tenant.objects.filter(domains__domain=Param("domain", TenantDomain._meta.get_field("domain")))
+)
 
 
 def _is_bare_host(host: str) -> bool:
@@ -24,6 +27,12 @@ def _is_bare_host(host: str) -> bool:
 
 def tenant_for_host(host: str) -> Tenant | None:
     """The tenant a host names: SLUG.BASE, a custom domain, or the default tenant on a bare host."""
+    return tenant_for_host_reading(host)[0]
+
+
+def tenant_for_host_reading(host: str, *reads) -> tuple[Tenant | None, list[list]]:
+    """`tenant_for_host`, with other lookups (`PreparedLookup.read()`) in the same round
+    trip (`read_together`); their results come second, in order, where the host names one."""
     host = host.lower().rstrip(".")
     if host.startswith("["):
         host = host.split("]")[0] + "]"
@@ -32,15 +41,16 @@ def tenant_for_host(host: str) -> Tenant | None:
     suffix = "." + settings.BASE_DOMAIN
     if host.endswith(suffix):
         slug = host[: -len(suffix)]
-        if slug and "." not in slug:
-            return tenant_get_by_slug(slug=slug)
-        return None
-    domain = TenantDomain.objects.select_related("tenant").filter(domain=host).first()
-    if domain is not None:
-        return domain.tenant
+        if not slug or "." in slug:
+            return None, []
+        tenants, *results = read_together(_tenant_by_slug.read(slug=slug), *reads)
+        return next(iter(tenants), None), results
+    tenants, *results = read_together(_tenant_by_domain.read(domain=host), *reads)
+    if tenants:
+        return tenants[0], results
     if settings.DEFAULT_TENANT and _is_bare_host(host):
-        return tenant_get_by_slug(slug=settings.DEFAULT_TENANT)
-    return None
+        return tenant_get_by_slug(slug=settings.DEFAULT_TENANT), results
+    return None, results
 
 
 def tenant_get_by_slug(*, slug: str) -> Tenant | None:
