@@ -4,6 +4,11 @@
   INSERT skips a key that is taken (`PreparedInsert(skip_existing=True)`):
   `save(must_create=True)` then raises CreateError and `create()` draws another key. As the
   INSERT never fails, it needs no savepoint of its own inside the sign-in's transaction.
+  Where writes are held back (`writes_batched`, the sign-in's last step on PostgreSQL), the
+  INSERT goes out with the next statement instead, and a taken key fails the transaction
+  rather than being skipped: drawing another key would first need the INSERT's answer, and a
+  skipped row must never leave the cookie naming someone else's session. The chance is one
+  in 36**32 for each session alive.
 - A new key (a sign-in cycles the key) is written with the session's data when the session
   is next saved, not at once and then again with the data.
 - A session is read by its key with SQL built once per process (`PreparedLookup`), its
@@ -20,11 +25,12 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from keydesk.core.queries import PreparedInsert
+from keydesk.core.queries import PreparedInsert, writes_are_held
 
 from .request_reads import SESSION_KEY_LENGTH, session_by_key, take_session
 
 _insert_session = PreparedInsert(Session, skip_existing=True)
+_insert_session_or_fail = PreparedInsert(Session)
 
 
 class SessionStore(DatabaseSessionStore):
@@ -60,9 +66,10 @@ class SessionStore(DatabaseSessionStore):
             self.create()  # draws a key, then comes back here with must_create
             return
         if must_create:
-            if not _insert_session.save(
-                self.create_model_instance(self._get_session(no_load=True))
-            ):
+            instance = self.create_model_instance(self._get_session(no_load=True))
+            if writes_are_held():
+                _insert_session_or_fail.save_batched(instance)
+            elif not _insert_session.save(instance):
                 raise CreateError  # the key is taken: `create()` draws another
             return
         if self._written is not None and self._written == self._snapshot(self._get_session()):

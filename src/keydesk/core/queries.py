@@ -115,6 +115,11 @@ def _held_back() -> _PendingWrites | None:
     return _pending_by_connection.get(connections[DEFAULT_DB_ALIAS])
 
 
+def writes_are_held() -> bool:
+    """Whether `run_batched` and `save_batched` hold their writes back here and now."""
+    return _held_back() is not None
+
+
 def _execute(cursor, sql: str, params: list) -> None:
     """Run one statement, after any writes held back for it; the cursor is left on its result."""
     pending = _pending_by_connection.get(cursor.db)
