@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from keydesk.accounts.models import SignInSession
 from keydesk.accounts.request_reads import (
+    cookie_session_key,
     rows_read_ahead,
     signed_in_reads,
     take_person,
@@ -72,10 +73,8 @@ def test_a_session_ended_elsewhere_ends_on_the_next_page(acme):
 def test_rows_read_ahead_stand_in_once_and_only_for_their_key_and_person(acme):
     client = _signed_in(acme, acme.agent)
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
-    request = RequestFactory().get("/", HTTP_HOST=acme.host)
-    request.COOKIES[settings.SESSION_COOKIE_NAME] = key
-    rows = read_together(*signed_in_reads(request))
-    with rows_read_ahead(request, rows):
+    rows = read_together(*signed_in_reads(key))
+    with rows_read_ahead(key, rows):
         assert take_session("x" * 32) == (False, None)
         found, session = take_session(key)
         assert found and session.session_key == key
@@ -83,7 +82,7 @@ def test_rows_read_ahead_stand_in_once_and_only_for_their_key_and_person(acme):
         assert take_person(acme.admin.pk) is None
         # Asked once, for someone else: the row is not handed out afterwards either.
         assert take_person(acme.agent.pk) is None
-    with rows_read_ahead(request, read_together(*signed_in_reads(request))):
+    with rows_read_ahead(key, read_together(*signed_in_reads(key))):
         assert take_person(str(acme.agent.pk)) == acme.agent
     assert take_session(key) == (False, None)  # outside the request's block
 
@@ -92,6 +91,8 @@ def test_only_a_cookie_shaped_like_a_session_key_is_read_ahead(acme):
     request = RequestFactory().get("/", HTTP_HOST=acme.host)
     for cookie in ("short", "x" * 31 + "\x00", "X" * 32):
         request.COOKIES[settings.SESSION_COOKIE_NAME] = cookie
-        assert signed_in_reads(request) == []
+        assert cookie_session_key(request) is None
+        assert signed_in_reads(cookie_session_key(request)) == []
     request.COOKIES[settings.SESSION_COOKIE_NAME] = "x" * 32
-    assert len(signed_in_reads(request)) == 2
+    assert cookie_session_key(request) == "x" * 32
+    assert len(signed_in_reads("x" * 32)) == 2

@@ -45,29 +45,32 @@ class _RowsReadAhead:
 _read_ahead: ContextVar[_RowsReadAhead | None] = ContextVar("keydesk_read_ahead", default=None)
 
 
-def _cookie_session_key(request) -> str | None:
-    # Only a key this store could have drawn; anything else is left to the session store.
+def cookie_session_key(request) -> str | None:
+    """The request's session key, if it is one this store could have drawn; anything else is
+    left to the session store."""
     key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if key and len(key) == SESSION_KEY_LENGTH and set(key) <= _KEY_CHARS:
         return key
     return None
 
 
-def signed_in_reads(request) -> list:
-    """The lookups to make with the tenant's when the request carries a session cookie."""
-    key = _cookie_session_key(request)
-    if key is None:
+def signed_in_reads(session_key: str | None) -> list:
+    """The lookups to make with the tenant's for a request with this session key."""
+    if session_key is None:
         return []
-    return [session_by_key.read(session_key=key), _person_by_session_key.read(session_key=key)]
+    return [
+        session_by_key.read(session_key=session_key),
+        _person_by_session_key.read(session_key=session_key),
+    ]
 
 
 @contextmanager
-def rows_read_ahead(request, results: list):
+def rows_read_ahead(session_key: str | None, results: list):
     """For the request inside the block, the rows `signed_in_reads` asked for."""
     if not results:
         yield
         return
-    token = _read_ahead.set(_RowsReadAhead(_cookie_session_key(request), *results))
+    token = _read_ahead.set(_RowsReadAhead(session_key, *results))
     try:
         yield
     finally:

@@ -3,7 +3,11 @@
 from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import render
 
-from keydesk.accounts.request_reads import rows_read_ahead, signed_in_reads
+from keydesk.accounts.request_reads import (
+    cookie_session_key,
+    rows_read_ahead,
+    signed_in_reads,
+)
 
 from .selectors import tenant_for_host_reading
 
@@ -25,13 +29,14 @@ class TenantMiddleware:
         request.tenant = None
         if request.path.startswith(TENANTLESS_PREFIXES):
             return self.get_response(request)
-        tenant, rows = tenant_for_host_reading(request.get_host(), *signed_in_reads(request))
+        session_key = cookie_session_key(request)
+        tenant, rows = tenant_for_host_reading(request.get_host(), *signed_in_reads(session_key))
         if tenant is None:
             return render(request, "web/unknown_host.html", status=404)
         if not tenant.is_active:
             return render(request, "web/suspended.html", {"tenant": tenant}, status=503)
         request.tenant = tenant
-        with rows_read_ahead(request, rows):
+        with rows_read_ahead(session_key, rows):
             return self.get_response(request)
 
 
