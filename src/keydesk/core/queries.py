@@ -326,7 +326,8 @@ class PreparedUpdate(_Prepared):
         if not _sends_statements_together(wrapper):
             return self.run(**values), read_together(*reads)
         # The statements of one query are one transaction, which SET LOCAL is limited to.
-        statements = ["SET LOCAL synchronous_commit TO off"] if wrapper.get_autocommit() else []
+        asynchronous = wrapper.get_autocommit()
+        statements = ["SET LOCAL synchronous_commit TO off"] if asynchronous else []
         statements.append(self.sql)
         params = self._params(values)
         for lookup, lookup_params in reads:
@@ -334,7 +335,7 @@ class PreparedUpdate(_Prepared):
             params.extend(lookup_params)
         with transaction.mark_for_rollback_on_error(), wrapper.cursor() as cursor:
             _execute(cursor, "; ".join(statements), params)
-            if len(statements) > len(reads) + 1:
+            if asynchronous:
                 cursor.nextset()
             changed = cursor.rowcount
             if reads:
